@@ -1,0 +1,54 @@
+// The part of every guest CPU state that the translator core and generated code rely on.
+//
+// A frontend's state struct starts with a CpuCommon member (at offset 0, standard layout),
+// so generated code addresses both common and guest fields from the one fixed host register.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace corvid {
+
+constexpr unsigned kPageBits = 12;
+constexpr uint64_t kPageSize = 1ull << kPageBits;
+constexpr uint64_t kPageMask = ~(kPageSize - 1);
+
+constexpr unsigned kTlbBits = 8;
+constexpr unsigned kTlbEntries = 1u << kTlbBits;
+
+// One softmmu TLB entry. A tag is the page-aligned guest virtual address when the page may
+// be accessed on the fast path that way, or kTlbInvalid. Fast path for an access of size s
+// at va: idx = (va >> kPageBits) & (kTlbEntries - 1); hit iff
+// (va & (kPageMask | (s - 1))) == tag; host address = va + addend. Misaligned accesses thus
+// always miss, and the slow path handles page crossing and alignment checks.
+// MMIO pages are never entered; pages holding translated code have no write tag, so stores
+// to them take the slow path (which invalidates the affected blocks).
+struct TlbEntry {
+    uint64_t read_tag;
+    uint64_t write_tag;
+    uint64_t code_tag;
+    uint64_t addend;  // host pointer = guest va + addend
+};
+static_assert(sizeof(TlbEntry) == 32);
+constexpr uint64_t kTlbInvalid = ~0ull;
+
+class Engine;
+
+struct CpuCommon {
+    uint64_t pc = 0;                         // guest pc whenever control is outside generated code
+    std::atomic<uint32_t> exit_request{0};   // non-zero: leave generated code at the next block entry
+    uint32_t mode = 0;                       // frontend mode bits, part of the block cache key
+    uint64_t insn_count = 0;                 // executed guest instructions (when counting is enabled)
+    // Set by the run loop when a helper raises a guest exception (see Engine::raise).
+    uint32_t pending_cause = 0;
+    uint32_t pad0 = 0;
+    uint64_t pending_detail = 0;
+    Engine* engine = nullptr;                // the engine running this CPU (for helpers)
+    void* jit_scratch[4] = {};               // reserved for the backend (lookup table base etc.)
+    TlbEntry tlb[kTlbEntries];
+};
+
+constexpr size_t kCpuTlbOffset = offsetof(CpuCommon, tlb);
+
+}  // namespace corvid
