@@ -35,8 +35,10 @@ struct EngineStats {
 
 // Why Engine::run returned.
 struct RunExit {
-    enum class Kind { kHalt, kExitRequest } kind = Kind::kExitRequest;
+    // kError: an internal translator failure (IR verifier, backend); `error` says what.
+    enum class Kind { kHalt, kExitRequest, kError } kind = Kind::kExitRequest;
     ir::HaltReason halt = ir::HaltReason::kStop;
+    std::string error;
 };
 
 class Engine {

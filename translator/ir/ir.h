@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace corvid {
+struct CpuCommon;
+}
+
 namespace corvid::ir {
 
 enum class Type : uint8_t { Void, I8, I16, I32, I64 };
@@ -80,7 +84,7 @@ enum HelperFlag : uint32_t {
     kHelperPure = 1u << 3,         // no side effects at all: may be folded / removed when unused
 };
 
-struct CpuCommon;
+using corvid::CpuCommon;  // the one CPU state type (translator/cpu.h), not an ir:: twin
 using HelperFn = uint64_t (*)(CpuCommon* cpu, uint64_t a, uint64_t b, uint64_t c);
 
 struct HelperInfo {

@@ -1,0 +1,185 @@
+// Translates one IR block into x86-64 code with asmjit: register allocation, opcode selection,
+// softmmu fast paths, exits. Internal to backend/x64 (the public face is x64_backend.h).
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "backend/x64/x64_backend.h"
+#include "base/result.h"
+#include "translator/backend.h"
+#include "translator/cpu.h"
+#include "translator/ir/ir.h"
+
+namespace corvid::x64 {
+
+namespace ax = asmjit::x86;
+using ir::ValueId;
+
+// The guest CPU state (CpuCommon at offset 0) lives in r15 for the whole run.
+inline constexpr uint32_t kCpuRegId = 15;
+// Scratch registers never given to IR values: rax, rcx, rdx (div, shifts, TLB, call setup).
+inline constexpr uint32_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRsp = 4, kRbp = 5, kRsi = 6, kRdi = 7;
+
+// Stack frame set up once by the trampoline and shared by every block of a run:
+// [rsp + 8*k] spill slot k, then a 16-register save area for the cold slow paths.
+inline constexpr int kSpillSlots = 512;
+inline constexpr int kSaveAreaOffset = kSpillSlots * 8;
+inline constexpr int kFrameSize = kSaveAreaOffset + 16 * 8 + 8;  // rsp % 16 == 0 after 6 pushes
+static_assert(kFrameSize % 16 == 8);
+
+// How the trampoline's caller decodes an exit: rax = TranslatedBlock*, rdx = packed below.
+constexpr uint64_t pack_exit(ExitKind kind, unsigned slot, uint32_t cause) {
+    return uint64_t(kind) | (uint64_t(slot) << 8) | (uint64_t(cause) << 32);
+}
+// cpu->jit_scratch index holding ExitException's detail.
+inline constexpr unsigned kScratchDetail = 3;
+
+
+// One entry of the indirect-jump lookup table (ExitJump / ExitReturn), read by generated code.
+// An entry is only followed while the block is valid, has the cpu's mode, and the cpu's TLB
+// still maps the block's page for execution to the same host page (`addend`), so remaps,
+// invalidations and mode switches need no table maintenance by the engine.
+struct JumpEntry {
+    uint64_t pc;
+    uint64_t addend;        // TlbEntry::addend of the block's page when it was entered
+    TranslatedBlock* tb;
+    void* code;
+};
+static_assert(sizeof(JumpEntry) == 32);
+inline constexpr unsigned kJumpTableBits = 12;
+inline constexpr uint32_t kJumpTableMask = (1u << kJumpTableBits) - 1;
+constexpr uint32_t jump_hash(uint64_t pc) { return uint32_t((pc >> kJumpTableBits) ^ pc) & kJumpTableMask; }
+
+struct CompileEnv {
+    uint64_t exit_addr = 0;  // trampoline epilogue (absolute)
+    SlowLoadFn slow_load = nullptr;
+    SlowStoreFn slow_store = nullptr;
+    const JumpEntry* jump_table = nullptr;
+    bool count_insns = false;
+};
+
+// Output besides the code: patch sites that need the final address.
+struct CompileOutput {
+    struct AbsJump {
+        uint32_t rel_off;  // offset of a rel32 field in the block
+        uint64_t target;   // absolute destination
+    };
+    std::vector<AbsJump> abs_jumps;
+    unsigned num_sites = 0;
+    uint32_t site_off[2] = {0, 0};  // offsets of the patchable rel32 fields (4-aligned)
+    asmjit::Label stub[2];          // where an unlinked site jumps
+    std::vector<uint32_t> inst_offsets;  // hot-code offset of each IR inst, plus the end
+    uint32_t entry_end = 0;              // end of the block-entry check
+};
+
+class BlockCompiler {
+public:
+    BlockCompiler(const CompileEnv& env, const ir::Block& block, TranslatedBlock& tb, ax::Assembler& as);
+    Status compile(CompileOutput& out);
+
+private:
+    // ---- analysis (regalloc.cpp)
+    void analyze();
+    ValueId canon(ValueId v) const { return alias_[v]; }
+    bool is_const(ValueId v) const { return cval_[canon(v)].has_value(); }
+    uint64_t const_of(ValueId v) const { return *cval_[canon(v)]; }
+    ir::Type type_of(ValueId v) const { return block_.insts[v].type; }
+
+    // ---- register allocation (regalloc.cpp)
+    void reset_regs();
+    int alloc_reg(bool prefer_callee);
+    void evict(int reg);
+    int new_slot();
+    void bind(ValueId v, int reg);
+    asmjit::x86::Gp use_reg(ValueId arg);                       // 64-bit view, pinned
+    asmjit::Operand use_any(ValueId arg, unsigned bytes, bool allow_imm = true);  // reg / mem / imm
+    asmjit::x86::Gp def_reuse(uint32_t i, ValueId a);           // result register holding a
+    asmjit::x86::Gp def_fresh(uint32_t i);                      // register free of operands
+    asmjit::x86::Gp def_after(uint32_t i);                      // after operands were read
+    void load_to(const asmjit::x86::Gp& dst, ValueId arg);      // zero-extended into a scratch
+    void load_sx(const asmjit::x86::Gp& dst, ValueId arg);      // sign-extended from its type
+    void end_inst(uint32_t i);
+    void free_value(ValueId v);
+    void evict_caller_saved(uint32_t i);
+    uint32_t live_caller_saved(uint32_t i) const;  // mask of caller-saved regs live after i
+    void save_regs(uint32_t mask);
+    void restore_regs(uint32_t mask);
+    asmjit::x86::Mem slot_mem(int slot, unsigned bytes) const;
+
+    // ---- code (emit_alu.cpp, emit_mem.cpp, emit_exit.cpp)
+    void emit_inst(uint32_t i);
+    void emit_binop(uint32_t i, const ir::Inst& in);
+    void emit_shift(uint32_t i, const ir::Inst& in);
+    void emit_div(uint32_t i, const ir::Inst& in);
+    void emit_mulhi(uint32_t i, const ir::Inst& in);
+    void emit_unary(uint32_t i, const ir::Inst& in);
+    void emit_bitrev(const asmjit::x86::Gp& d, ir::Type t);
+    void emit_convert(uint32_t i, const ir::Inst& in);
+    void emit_cmp(uint32_t i, const ir::Inst& in);
+    void emit_select(uint32_t i, const ir::Inst& in);
+    void emit_addc(uint32_t i, const ir::Inst& in);
+    void emit_get_state(uint32_t i, const ir::Inst& in);
+    void emit_set_state(const ir::Inst& in);
+    void emit_load(uint32_t i, const ir::Inst& in);
+    void emit_store(uint32_t i, const ir::Inst& in);
+    void emit_call(uint32_t i, const ir::Inst& in);
+    void emit_entry();
+    void emit_exit_link(const ir::Inst& in);
+    void emit_exit_cond(const ir::Inst& in);
+    void emit_exit_indirect(const ir::Inst& in);
+    void emit_exit_exception(const ir::Inst& in);
+    void emit_exit_halt(const ir::Inst& in);
+    void emit_link_site(unsigned slot, uint64_t target_pc);
+    void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);
+    void jmp_abs(uint64_t target);
+    void store_pc_imm(uint64_t pc);
+    void mov_imm(const asmjit::x86::Gp& dst, uint64_t v);
+    void test_cond(ValueId cond);  // sets ZF = (cond == 0)
+    void normalize(const asmjit::x86::Gp& d, ir::Type t);  // after a 32-bit op on i8/i16
+    void fail(const char* message);
+
+    const CompileEnv& env_;
+    const ir::Block& block_;
+    TranslatedBlock& tb_;
+    ax::Assembler& as_;
+    CompileOutput* out_ = nullptr;
+
+    // analysis results, indexed by ValueId
+    std::vector<ValueId> alias_;
+    std::vector<std::optional<uint64_t>> cval_;
+    std::vector<int32_t> last_use_;
+    std::vector<uint8_t> crosses_call_;
+
+    // allocation state
+    std::vector<int8_t> vreg_;
+    std::vector<int32_t> vslot_;
+    ValueId rval_[16];
+    uint32_t pinned_ = 0;
+    std::vector<int32_t> free_slots_;
+    int32_t next_slot_ = 0;
+    uint32_t cur_ = 0;
+
+    std::vector<asmjit::Label> labels_;
+    std::vector<std::function<void()>> cold_;
+    const char* error_ = nullptr;
+};
+
+// Register width helpers.
+inline asmjit::x86::Gp gp_of(uint32_t id, unsigned bytes) {
+    switch (bytes) {
+        case 1: return ax::gpb(id);
+        case 2: return ax::gpw(id);
+        case 4: return ax::gpd(id);
+        default: return ax::gpq(id);
+    }
+}
+inline unsigned type_bytes(ir::Type t) { return ir::bit_width(t) / 8; }
+// Width of the host operation for type t: i8/i16/i32 use 32-bit ops, i64 64-bit ones.
+inline unsigned op_bytes(ir::Type t) { return t == ir::Type::I64 ? 8 : 4; }
+
+}  // namespace corvid::x64

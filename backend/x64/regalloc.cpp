@@ -1,0 +1,400 @@
+// Block analysis (constant folding, guest-state forwarding, liveness) and the linear-scan
+// register allocator of the x86-64 backend. The rules are written up in REGALLOC.md.
+#include <algorithm>
+#include <climits>
+
+#include "backend/x64/block_compiler.h"
+#include "translator/ir/eval.h"
+
+namespace corvid::x64 {
+
+using namespace asmjit;
+using ir::Opcode;
+using ir::Type;
+
+namespace {
+
+constexpr uint8_t kCallerOrder[] = {kRsi, kRdi, 8, 9, 10, 11};
+constexpr uint8_t kCalleeOrder[] = {kRbx, kRbp, 12, 13, 14};
+
+constexpr uint32_t mask_of(const uint8_t* regs, size_t n) {
+    uint32_t m = 0;
+    for (size_t k = 0; k < n; ++k) m |= 1u << regs[k];
+    return m;
+}
+constexpr uint32_t kCallerMask = mask_of(kCallerOrder, std::size(kCallerOrder));
+constexpr uint32_t kCalleeMask = mask_of(kCalleeOrder, std::size(kCalleeOrder));
+constexpr uint32_t kAllocMask = kCallerMask | kCalleeMask;
+
+bool is_call(Opcode op) { return op == Opcode::Call || op == Opcode::CallVoid; }
+
+}  // namespace
+
+BlockCompiler::BlockCompiler(const CompileEnv& env, const ir::Block& block, TranslatedBlock& tb,
+                             ax::Assembler& as)
+    : env_(env), block_(block), tb_(tb), as_(as) {}
+
+void BlockCompiler::fail(const char* message) {
+    if (!error_) error_ = message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+void BlockCompiler::analyze() {
+    const size_t n = block_.insts.size();
+    alias_.resize(n);
+    for (size_t i = 0; i < n; ++i) alias_[i] = ValueId(i);
+    cval_.assign(n, std::nullopt);
+    last_use_.assign(n, -1);
+    crosses_call_.assign(n, 0);
+
+    // Guest-state forwarding inside a label-free region: a GetState of an offset whose current
+    // value is already held by an IR value (an earlier GetState or SetState of the same type)
+    // becomes an alias of that value. Helpers that write state and labels forget everything.
+    struct Known {
+        uint64_t off;
+        unsigned bytes;
+        Type type;
+        ValueId v;
+    };
+    std::vector<Known> known;
+    auto forget_overlap = [&](uint64_t off, unsigned bytes) {
+        std::erase_if(known, [&](const Known& k) { return k.off < off + bytes && off < k.off + k.bytes; });
+    };
+
+    for (size_t i = 0; i < n; ++i) {
+        const ir::Inst& in = block_.insts[i];
+        switch (in.op) {
+            case Opcode::Const: cval_[i] = ir::truncate(in.type, in.imm); break;
+            case Opcode::Label: known.clear(); break;
+            case Opcode::GetState: {
+                auto it = std::find_if(known.begin(), known.end(),
+                                       [&](const Known& k) { return k.off == in.imm && k.type == in.type; });
+                if (it != known.end()) {
+                    alias_[i] = canon(it->v);
+                } else {
+                    forget_overlap(in.imm, type_bytes(in.type));
+                    known.push_back({in.imm, type_bytes(in.type), in.type, ValueId(i)});
+                }
+                break;
+            }
+            case Opcode::SetState: {
+                Type t = type_of(in.args[0]);
+                forget_overlap(in.imm, type_bytes(t));
+                known.push_back({in.imm, type_bytes(t), t, canon(in.args[0])});
+                break;
+            }
+            case Opcode::Call:
+            case Opcode::CallVoid: {
+                auto* h = reinterpret_cast<const ir::HelperInfo*>(in.imm);
+                if (!h || (h->flags & ir::kHelperWritesState)) known.clear();
+                break;
+            }
+            default:
+                if (ir::is_pure(in.op)) {
+                    const unsigned na = ir::op_info(in.op).num_args();
+                    bool all_const = true;
+                    uint64_t v[3] = {0, 0, 0};
+                    for (unsigned k = 0; k < na; ++k) {
+                        if (!is_const(in.args[k])) {
+                            all_const = false;
+                            break;
+                        }
+                        v[k] = const_of(in.args[k]);
+                    }
+                    if (all_const) {
+                        cval_[i] = ir::eval_pure(in.op, in.type, ir::operand_type(block_, in), v[0], v[1], v[2]);
+                        break;
+                    }
+                    // Conversions that do not change the (zero-extended) bits are free.
+                    const unsigned from = ir::bit_width(type_of(in.args[0]));
+                    const unsigned to = ir::bit_width(in.type);
+                    if (((in.op == Opcode::ZExt || in.op == Opcode::Trunc) && from <= to) ||
+                        (in.op == Opcode::SExt && from == to)) {
+                        alias_[i] = canon(in.args[0]);
+                    } else if (in.op == Opcode::Select && is_const(in.args[0])) {
+                        alias_[i] = canon(const_of(in.args[0]) != 0 ? in.args[1] : in.args[2]);
+                    }
+                }
+                break;
+        }
+    }
+
+    std::vector<uint32_t> calls_before(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) {
+        calls_before[i + 1] = calls_before[i] + (is_call(block_.insts[i].op) ? 1 : 0);
+        for (ValueId a : block_.insts[i].args) {
+            if (a != ir::kNoValue && a < i) last_use_[canon(a)] = int32_t(i);
+        }
+    }
+    for (size_t v = 0; v < n; ++v) {
+        if (last_use_[v] > int32_t(v) && calls_before[last_use_[v]] > calls_before[v + 1]) crosses_call_[v] = 1;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocation
+
+void BlockCompiler::reset_regs() {
+    for (auto& r : rval_) r = ir::kNoValue;
+    std::fill(vreg_.begin(), vreg_.end(), int8_t(-1));
+    std::fill(vslot_.begin(), vslot_.end(), -1);
+    free_slots_.clear();
+    next_slot_ = 0;
+    pinned_ = 0;
+}
+
+ax::Mem BlockCompiler::slot_mem(int slot, unsigned bytes) const { return ax::ptr(ax::rsp, slot * 8, bytes); }
+
+int BlockCompiler::new_slot() {
+    if (!free_slots_.empty()) {
+        int s = free_slots_.back();
+        free_slots_.pop_back();
+        return s;
+    }
+    if (next_slot_ >= kSpillSlots) {
+        fail("too many live values for the spill area");
+        return 0;
+    }
+    return next_slot_++;
+}
+
+void BlockCompiler::evict(int r) {
+    ValueId v = rval_[r];
+    if (v == ir::kNoValue) return;
+    if (!is_const(v) && vslot_[v] < 0) {
+        int s = new_slot();
+        as_.mov(slot_mem(s, 8), ax::gpq(r));
+        vslot_[v] = s;
+    }
+    vreg_[v] = -1;
+    rval_[r] = ir::kNoValue;
+    pinned_ &= ~(1u << r);
+}
+
+int BlockCompiler::alloc_reg(bool prefer_callee) {
+    auto first_free = [&](const uint8_t* regs, size_t count) {
+        for (size_t k = 0; k < count; ++k) {
+            if (rval_[regs[k]] == ir::kNoValue && !(pinned_ & (1u << regs[k]))) return int(regs[k]);
+        }
+        return -1;
+    };
+    int r = prefer_callee ? first_free(kCalleeOrder, std::size(kCalleeOrder))
+                          : first_free(kCallerOrder, std::size(kCallerOrder));
+    if (r < 0) {
+        r = prefer_callee ? first_free(kCallerOrder, std::size(kCallerOrder))
+                          : first_free(kCalleeOrder, std::size(kCalleeOrder));
+    }
+    if (r >= 0) return r;
+    // Evict the value used furthest in the future; constants cost nothing to rematerialise.
+    int best = -1;
+    int64_t best_key = -1;
+    for (int k = 0; k < 16; ++k) {
+        if (!(kAllocMask & (1u << k)) || (pinned_ & (1u << k))) continue;
+        ValueId v = rval_[k];
+        int64_t key = is_const(v) ? INT64_MAX : last_use_[v];
+        if (key > best_key) {
+            best_key = key;
+            best = k;
+        }
+    }
+    if (best < 0) {
+        fail("register allocator: every register is pinned");
+        return kRsi;
+    }
+    evict(best);
+    return best;
+}
+
+void BlockCompiler::bind(ValueId v, int r) {
+    rval_[r] = v;
+    vreg_[v] = int8_t(r);
+    pinned_ |= 1u << r;
+}
+
+void BlockCompiler::mov_imm(const ax::Gp& dst, uint64_t v) {
+    // Never `xor`: callers rely on flags surviving a constant load.
+    if (v <= UINT32_MAX) {
+        as_.mov(ax::gpd(dst.id()), Imm(uint32_t(v)));
+    } else {
+        as_.mov(ax::gpq(dst.id()), Imm(int64_t(v)));
+    }
+}
+
+ax::Gp BlockCompiler::use_reg(ValueId arg) {
+    ValueId v = canon(arg);
+    if (vreg_[v] >= 0) {
+        pinned_ |= 1u << vreg_[v];
+        return ax::gpq(vreg_[v]);
+    }
+    int r = alloc_reg(crosses_call_[v]);
+    if (is_const(v)) {
+        mov_imm(ax::gpq(r), const_of(v));
+    } else if (vslot_[v] >= 0) {
+        as_.mov(ax::gpq(r), slot_mem(vslot_[v], 8));
+    } else {
+        fail("value used before it is available");
+    }
+    bind(v, r);
+    return ax::gpq(r);
+}
+
+Operand BlockCompiler::use_any(ValueId arg, unsigned bytes, bool allow_imm) {
+    ValueId v = canon(arg);
+    if (vreg_[v] >= 0) {
+        pinned_ |= 1u << vreg_[v];
+        return gp_of(vreg_[v], bytes);
+    }
+    if (is_const(v) && allow_imm) {
+        uint64_t c = const_of(v);
+        switch (bytes) {
+            case 1: return Imm(int8_t(c));
+            case 2: return Imm(int16_t(c));
+            case 4: return Imm(int32_t(c));
+            default:
+                if (int64_t(c) == int64_t(int32_t(c))) return Imm(int64_t(c));
+                break;
+        }
+    } else if (!is_const(v) && vslot_[v] >= 0) {
+        return slot_mem(vslot_[v], bytes);
+    }
+    return gp_of(use_reg(arg).id(), bytes);
+}
+
+void BlockCompiler::load_to(const ax::Gp& dst, ValueId arg) {
+    ValueId v = canon(arg);
+    if (is_const(v)) {
+        mov_imm(dst, const_of(v));
+    } else if (vreg_[v] >= 0) {
+        as_.mov(ax::gpq(dst.id()), ax::gpq(vreg_[v]));
+    } else if (vslot_[v] >= 0) {
+        as_.mov(ax::gpq(dst.id()), slot_mem(vslot_[v], 8));
+    } else {
+        fail("value used before it is available");
+    }
+}
+
+void BlockCompiler::load_sx(const ax::Gp& dst, ValueId arg) {
+    ValueId v = canon(arg);
+    const Type t = type_of(arg);
+    const unsigned bytes = type_bytes(t);
+    const ax::Gp d = ax::gpq(dst.id());
+    if (is_const(v)) {
+        mov_imm(d, uint64_t(ir::sign_extend(t, const_of(v))));
+        return;
+    }
+    Operand src;
+    if (vreg_[v] >= 0) {
+        src = gp_of(vreg_[v], bytes);
+    } else if (vslot_[v] >= 0) {
+        src = slot_mem(vslot_[v], bytes);
+    } else {
+        fail("value used before it is available");
+        return;
+    }
+    if (bytes == 8) {
+        as_.emit(ax::Inst::kIdMov, d, src);
+    } else if (bytes == 4) {
+        as_.emit(ax::Inst::kIdMovsxd, d, src);
+    } else {
+        as_.emit(ax::Inst::kIdMovsx, d, src);
+    }
+}
+
+ax::Gp BlockCompiler::def_reuse(uint32_t i, ValueId a) {
+    ValueId va = canon(a);
+    if (vreg_[va] >= 0 && last_use_[va] == int32_t(i)) {
+        int r = vreg_[va];
+        vreg_[va] = -1;
+        bind(ValueId(i), r);
+        return ax::gpq(r);
+    }
+    int r = alloc_reg(crosses_call_[i]);
+    load_to(ax::gpq(r), a);
+    bind(ValueId(i), r);
+    return ax::gpq(r);
+}
+
+ax::Gp BlockCompiler::def_fresh(uint32_t i) {
+    int r = alloc_reg(crosses_call_[i]);
+    bind(ValueId(i), r);
+    return ax::gpq(r);
+}
+
+ax::Gp BlockCompiler::def_after(uint32_t i) {
+    for (ValueId a : block_.insts[i].args) {
+        if (a != ir::kNoValue && last_use_[canon(a)] == int32_t(i)) free_value(canon(a));
+    }
+    return def_fresh(i);
+}
+
+void BlockCompiler::free_value(ValueId v) {
+    if (vreg_[v] >= 0) {
+        if (rval_[vreg_[v]] == v) {
+            rval_[vreg_[v]] = ir::kNoValue;
+            pinned_ &= ~(1u << vreg_[v]);
+        }
+        vreg_[v] = -1;
+    }
+    if (vslot_[v] >= 0) {
+        free_slots_.push_back(vslot_[v]);
+        vslot_[v] = -1;
+    }
+}
+
+void BlockCompiler::end_inst(uint32_t i) {
+    for (ValueId a : block_.insts[i].args) {
+        if (a != ir::kNoValue && last_use_[canon(a)] == int32_t(i)) free_value(canon(a));
+    }
+    if (last_use_[i] < 0) free_value(ValueId(i));
+    pinned_ = 0;
+}
+
+void BlockCompiler::evict_caller_saved(uint32_t i) {
+    for (uint8_t r : kCallerOrder) {
+        ValueId v = rval_[r];
+        if (v == ir::kNoValue || last_use_[v] <= int32_t(i)) continue;
+        int to = -1;
+        if (!is_const(v)) {
+            for (uint8_t c : kCalleeOrder) {
+                if (rval_[c] == ir::kNoValue) {
+                    to = c;
+                    break;
+                }
+            }
+        }
+        if (to >= 0) {
+            as_.mov(ax::gpq(to), ax::gpq(r));
+            rval_[r] = ir::kNoValue;
+            pinned_ &= ~(1u << r);
+            rval_[to] = v;
+            vreg_[v] = int8_t(to);
+        } else {
+            evict(r);
+        }
+    }
+}
+
+uint32_t BlockCompiler::live_caller_saved(uint32_t i) const {
+    uint32_t mask = 0;
+    for (uint8_t r : kCallerOrder) {
+        ValueId v = rval_[r];
+        if (v != ir::kNoValue && v != i && last_use_[v] > int32_t(i)) mask |= 1u << r;
+    }
+    return mask;
+}
+
+void BlockCompiler::save_regs(uint32_t mask) {
+    for (int r = 0; r < 16; ++r) {
+        if (mask & (1u << r)) as_.mov(ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r), ax::gpq(r));
+    }
+}
+
+void BlockCompiler::restore_regs(uint32_t mask) {
+    for (int r = 0; r < 16; ++r) {
+        if (mask & (1u << r)) as_.mov(ax::gpq(r), ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r));
+    }
+}
+
+}  // namespace corvid::x64

@@ -1,0 +1,86 @@
+// The x86-64 JIT backend (asmjit): compiles IR blocks into one code buffer, runs them through
+// a trampoline, chains direct exits and probes a lookup table on indirect ones.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "translator/backend.h"
+
+namespace corvid {
+
+// Creates the JIT with a code buffer of `code_buffer_bytes` (clamped to [64 KiB, 1 GiB]).
+// With `count_insns`, every block adds its guest instruction count to cpu->insn_count at entry.
+std::unique_ptr<ExecBackend> make_x64_backend(size_t code_buffer_bytes, bool count_insns = false);
+
+namespace x64 {
+
+class CodeBuffer;
+struct JumpEntry;
+
+// Softmmu slow paths called by generated code (defaults: corvid_slow_load/corvid_slow_store).
+using SlowLoadFn = uint64_t (*)(CpuCommon*, uint64_t va, uint64_t mem_flags, uint64_t pc);
+using SlowStoreFn = void (*)(CpuCommon*, uint64_t va, uint64_t value, uint64_t mem_flags, uint64_t pc);
+
+class X64Backend final : public ExecBackend {
+public:
+    X64Backend(size_t code_buffer_bytes, bool count_insns);
+    ~X64Backend() override;
+
+    const char* name() const override { return "x64"; }
+    Status compile(const ir::Block& block, TranslatedBlock& tb) override;
+    ExitInfo execute(CpuCommon* cpu, TranslatedBlock* tb) override;
+    void link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to) override;
+    void unlink(TranslatedBlock* from, unsigned slot) override;
+    void flush() override;
+    void release(TranslatedBlock& tb) override;
+    std::string disassemble(const TranslatedBlock& tb) const override;
+
+    // Applies to blocks compiled afterwards.
+    void set_count_insns(bool on) { count_insns_ = on; }
+    // For tests and benchmarks that run blocks without an Engine.
+    void set_slow_paths(SlowLoadFn load, SlowStoreFn store);
+
+    size_t code_used() const;
+    size_t code_capacity() const;
+
+    // Code-quality introspection of the most recent successful compile (golden tests):
+    // host-code offsets of each IR instruction's hot path, and the size of the entry check.
+    struct LastCompile {
+        const uint8_t* code = nullptr;
+        std::vector<uint32_t> inst_offsets;  // size = IR instructions + 1
+        uint32_t entry_end = 0;
+    };
+    const LastCompile& last_compile() const { return last_; }
+    // Number of x86-64 instructions in [code, code + bytes) (Capstone).
+    static unsigned count_host_insns(const uint8_t* code, size_t bytes);
+
+private:
+    struct BlockMeta {
+        unsigned num_sites = 0;
+        uint32_t site_off[2] = {0, 0};
+        uint32_t stub_off[2] = {0, 0};
+    };
+    void build_trampoline();
+    void clear_jump_table();
+    void remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb);
+    static void patch_rel32(uint8_t* site, const void* target);
+
+    std::unique_ptr<CodeBuffer> buf_;
+    std::unique_ptr<JumpEntry[]> jump_table_;
+    std::deque<BlockMeta> metas_;
+    void* trampoline_ = nullptr;
+    uint64_t exit_addr_ = 0;
+    size_t code_start_ = 0;  // first byte after the trampoline
+    bool count_insns_ = false;
+    SlowLoadFn slow_load_;
+    SlowStoreFn slow_store_;
+    LastCompile last_;
+};
+
+}  // namespace x64
+}  // namespace corvid

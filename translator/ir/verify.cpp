@@ -1,0 +1,176 @@
+// The IR verifier (see verify.h). Every block is verified before it is optimised and compiled,
+// so backends may rely on these rules without checking them again.
+#include "translator/ir/verify.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace corvid::ir {
+namespace {
+
+bool is_int(Type t) {
+    return t == Type::I8 || t == Type::I16 || t == Type::I32 || t == Type::I64;
+}
+
+class Verifier {
+public:
+    explicit Verifier(const Block& b) : b_(b) {}
+
+    Status run() {
+        const size_t n = b_.insts.size();
+        if (n == 0) return fail(0, "empty block");
+        if (n >= kNoValue) return fail(0, "too many instructions");
+        std::vector<int8_t> label_defined(b_.num_labels, 0);
+        size_t region_start = 0;
+        bool after_terminal = false;
+        uint64_t pc = ~0ull;
+        bool state_written_in_insn = false;
+        for (size_t k = 0; k < n; ++k) {
+            const Inst& i = b_.insts[k];
+            if (size_t(i.op) >= size_t(Opcode::Count)) return fail(k, "unknown opcode");
+            const OpInfo& info = op_info(i.op);
+            if (after_terminal && i.op != Opcode::Label) return fail(k, "instruction after a terminal is not a label");
+            after_terminal = (info.flags & kTerminal) != 0;
+            if (i.op == Opcode::Label) {
+                if (i.imm >= b_.num_labels) return fail(k, "label id out of range");
+                if (label_defined[i.imm]) return fail(k, "label defined twice");
+                label_defined[i.imm] = 1;
+                region_start = k;
+                state_written_in_insn = false;
+            }
+            if (i.pc != pc) {
+                pc = i.pc;
+                state_written_in_insn = false;
+            }
+            if (Status s = check_operands(k, region_start); !s) return s;
+            if (Status s = check_result(k); !s) return s;
+            switch (i.op) {
+                case Opcode::Br:
+                case Opcode::BrCond:
+                    if (i.imm >= b_.num_labels) return fail(k, "branch to an unknown label");
+                    break;
+                case Opcode::Load:
+                case Opcode::Store:
+                    if (state_written_in_insn)
+                        return fail(k, "memory access after a guest-state write of the same instruction");
+                    if (i.imm & ~uint64_t(kMemSizeMask | kMemSigned | kMemAlignCheck))
+                        return fail(k, "unknown memory flags");
+                    if (i.op == Opcode::Load && mem_size_bytes(i.imm) * 8 > bit_width(i.type))
+                        return fail(k, "load wider than its result type");
+                    if (i.op == Opcode::Store && mem_size_bytes(i.imm) * 8 > bit_width(b_.insts[i.args[1]].type))
+                        return fail(k, "store wider than its value");
+                    break;
+                case Opcode::SetState: state_written_in_insn = true; break;
+                case Opcode::ExitHalt:
+                    if (i.imm < 1 || i.imm > 3) return fail(k, "unknown halt reason");
+                    break;
+                default: break;
+            }
+        }
+        if (!(op_info(b_.insts[n - 1].op).flags & kTerminal)) return fail(n - 1, "block does not end in a terminal");
+        for (size_t k = 0; k < n; ++k) {
+            const Inst& i = b_.insts[k];
+            if ((i.op == Opcode::Br || i.op == Opcode::BrCond) && !label_defined[i.imm])
+                return fail(k, fmt::format("branch to label L{} which is not placed", i.imm));
+        }
+        return {};
+    }
+
+private:
+    Status check_operands(size_t k, size_t region_start) {
+        const Inst& i = b_.insts[k];
+        const OpInfo& info = op_info(i.op);
+        const bool is_call = i.op == Opcode::Call || i.op == Opcode::CallVoid;
+        unsigned nargs = info.num_args();
+        if (is_call) {
+            const auto* h = reinterpret_cast<const HelperInfo*>(i.imm);
+            if (!h || !h->fn) return fail(k, "call without a helper");
+            if (h->num_args > 3) return fail(k, "helper with more than 3 arguments");
+            nargs = h->num_args;
+        }
+        Type shared = Type::Void;
+        for (unsigned a = 0; a < 3; ++a) {
+            ValueId v = i.args[a];
+            if (a >= nargs) {
+                if (v != kNoValue) return fail(k, fmt::format("unexpected operand {}", a));
+                continue;
+            }
+            if (v == kNoValue) return fail(k, fmt::format("missing operand {}", a));
+            if (v >= k) return fail(k, fmt::format("operand v{} is not defined before its use", v));
+            if (v < region_start)
+                return fail(k, fmt::format("operand v{} is defined before a label the use follows", v));
+            const Inst& d = b_.insts[v];
+            if (op_info(d.op).result == Kind::V || !is_int(d.type))
+                return fail(k, fmt::format("operand v{} has no value", v));
+            switch (info.args[a]) {
+                case Kind::T:
+                    if (d.type != i.type) return fail(k, fmt::format("operand v{} must be {}", v, type_name(i.type)));
+                    break;
+                case Kind::A:
+                    if (shared == Type::Void)
+                        shared = d.type;
+                    else if (d.type != shared)
+                        return fail(k, fmt::format("operand v{} must be {}", v, type_name(shared)));
+                    break;
+                case Kind::I32:
+                    if (d.type != Type::I32) return fail(k, fmt::format("operand v{} must be i32", v));
+                    break;
+                case Kind::I64:
+                    if (d.type != Type::I64) return fail(k, fmt::format("operand v{} must be i64", v));
+                    break;
+                case Kind::V: break;
+            }
+        }
+        return {};
+    }
+
+    Status check_result(size_t k) {
+        const Inst& i = b_.insts[k];
+        switch (op_info(i.op).result) {
+            case Kind::V:
+                if (i.type != Type::Void) return fail(k, "instruction without a result has a type");
+                break;
+            case Kind::T:
+            case Kind::A:
+                if (!is_int(i.type)) return fail(k, "result type must be an integer type");
+                if (i.op == Opcode::Const &&
+                    i.imm != (i.type == Type::I64 ? i.imm : i.imm & ((1ull << bit_width(i.type)) - 1)))
+                    return fail(k, "constant does not fit its type");
+                break;
+            case Kind::I32:
+                if (i.type != Type::I32) return fail(k, "result type must be i32");
+                break;
+            case Kind::I64:
+                if (i.type != Type::I64) return fail(k, "result type must be i64");
+                break;
+        }
+        return {};
+    }
+
+    Status fail(size_t k, std::string_view what) {
+        return make_error(fmt::format(
+            "IR verifier: v{} ({}): {}\n{}", k,
+            k < b_.insts.size() && size_t(b_.insts[k].op) < size_t(Opcode::Count) ? op_info(b_.insts[k].op).name : "?",
+            what, size_t(k) < b_.insts.size() ? to_string_safe() : std::string()));
+    }
+
+    std::string to_string_safe() {
+        for (const Inst& i : b_.insts) {
+            if (size_t(i.op) >= size_t(Opcode::Count)) return "(block not printable: unknown opcode)";
+            if ((i.op == Opcode::Call || i.op == Opcode::CallVoid) && i.imm == 0)
+                return "(block not printable: call without helper)";
+        }
+        return to_string(b_);
+    }
+
+    const Block& b_;
+};
+
+}  // namespace
+
+Status verify(const Block& block) {
+    return Verifier(block).run();
+}
+
+}  // namespace corvid::ir
