@@ -6,7 +6,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 
 namespace corvid {
 
@@ -66,13 +65,87 @@ void RunControl::notify() {
 void RunControl::wait(std::chrono::milliseconds timeout) {
     if (event_fd_ < 0) return;
     struct pollfd p = {event_fd_, POLLIN, 0};
-    int r;
-    do {
-        r = poll(&p, 1, timeout.count() < 0 ? -1 : int(timeout.count()));
-    } while (r < 0 && errno == EINTR && !should_stop());
+    // A signal (EINTR) ends the wait too: callers re-check their conditions and wait again.
+    (void)poll(&p, 1, timeout.count() < 0 ? -1 : int(timeout.count()));
     uint64_t v;
     while (::read(event_fd_, &v, sizeof v) > 0) {
     }
+}
+
+namespace {
+// Set while this thread runs a monitor job: nested run_on_vcpu calls run at once.
+thread_local bool tl_in_job = false;
+
+struct InJob {
+    bool saved = tl_in_job;
+    InJob() { tl_in_job = true; }
+    ~InJob() { tl_in_job = saved; }
+};
+}  // namespace
+
+void RunControl::set_vcpu_service(bool serving) {
+    std::unique_lock lock(jobs_mu_);
+    serving_ = serving;
+    vcpu_thread_ = std::this_thread::get_id();
+    if (!serving) run_jobs_locked(lock);
+}
+
+void RunControl::run_jobs_locked(std::unique_lock<std::mutex>& lock) {
+    while (!jobs_.empty()) {
+        Job* job = jobs_.front();
+        jobs_.pop_front();
+        lock.unlock();
+        {
+            std::lock_guard machine(machine_mu_);
+            InJob in_job;
+            (*job->fn)();
+        }
+        lock.lock();
+        job->done = true;
+        jobs_cv_.notify_all();
+    }
+}
+
+void RunControl::service() {
+    for (;;) {
+        {
+            std::unique_lock lock(jobs_mu_);
+            run_jobs_locked(lock);
+        }
+        if (!paused_.load() || should_stop()) return;
+        wait(std::chrono::milliseconds(100));
+    }
+}
+
+void RunControl::run_on_vcpu(const std::function<void()>& fn) {
+    if (tl_in_job) {
+        fn();
+        return;
+    }
+    std::unique_lock lock(jobs_mu_);
+    if (!serving_ || std::this_thread::get_id() == vcpu_thread_) {
+        lock.unlock();
+        std::lock_guard machine(machine_mu_);
+        InJob in_job;
+        fn();
+        return;
+    }
+    Job job{&fn};
+    jobs_.push_back(&job);
+    lock.unlock();
+    notify();
+    lock.lock();
+    jobs_cv_.wait(lock, [&] { return job.done; });
+}
+
+void RunControl::pause() {
+    paused_.store(true);
+    notify();
+}
+
+void RunControl::resume() {
+    paused_.store(false);
+    notify();
 }
 
 }  // namespace corvid

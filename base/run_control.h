@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 namespace corvid {
 
@@ -47,7 +50,36 @@ public:
 
     static RunControl& global();
 
+    // --- Monitor hand-off (QMP/HMP/qtest; see system/monitor/README.md) ---
+    // An accelerator whose loop calls service() between guest runs says so with
+    // set_vcpu_service(true) (and false when its loop ends, which runs what is still queued).
+    void set_vcpu_service(bool serving);
+    // vCPU thread, between runs: runs queued monitor jobs; while paused, sleeps here (still
+    // running jobs) until resumed or told to stop.
+    void service();
+    // Runs fn with the machine quiescent and waits for it: in the vCPU thread when a loop
+    // serves, else in the caller's thread under the machine mutex (no vCPU touches devices).
+    void run_on_vcpu(const std::function<void()>& fn);
+    // stop / cont: the vCPU stays in service() while paused.
+    void pause();
+    void resume();
+    bool paused() const { return paused_.load(); }
+
 private:
+    struct Job {
+        const std::function<void()>* fn;
+        bool done = false;
+    };
+    void run_jobs_locked(std::unique_lock<std::mutex>& lock);
+
+    std::mutex jobs_mu_;
+    std::condition_variable jobs_cv_;
+    std::deque<Job*> jobs_;
+    bool serving_ = false;
+    std::thread::id vcpu_thread_;
+    std::mutex machine_mu_;  // serialises direct execution when no vCPU loop serves
+    std::atomic<bool> paused_{false};
+
     std::atomic<bool> shutdown_{false};
     std::atomic<bool> reset_{false};
     std::atomic<int> status_{0};

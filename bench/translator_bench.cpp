@@ -1,10 +1,11 @@
 // Translator core micro-benchmarks: IR instructions per second through the verifier and the
-// optimiser passes, and interpreter execution of an optimised block.
+// optimiser passes, interpreter execution of an optimised block, and the run loop.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 #include <vector>
 
+#include "tests/translator/toy_machine.h"
 #include "translator/engine.h"
 #include "translator/ir/opt/optimize.h"
 #include "translator/ir/random_block.h"
@@ -111,6 +112,42 @@ void BM_InterpExecute(benchmark::State& state) {
     state.counters["ir_insts/s"] = benchmark::Counter(double(insts), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_InterpExecute)->Arg(256);
+
+}  // namespace
+}  // namespace corvid
+
+// The run loop on the toy guest (interpreter backend): an indirect jump per iteration makes
+// every iteration a jump-cache lookup in the run loop; the direct loop is chained.
+
+namespace corvid {
+namespace {
+
+void BM_RunLoopIndirectJumps(benchmark::State& state) {
+    toy::ToyMachine m;
+    // 0x100: x1 -= 1; jr x7 (-> 0x200)   0x200: bnz x1, 0x100; halt
+    m.bus.put(0x100, {toy::enc(toy::kAddi, 1, 1, -1), toy::enc(toy::kJr, 0, 7, 0)});
+    m.bus.put(0x200, {toy::enc(toy::kBnz, 0, 1, -64), toy::enc(toy::kHalt, 0, 0, 0)});
+    const int iters = 10000;
+    for (auto _ : state) {
+        m.cpu.x[1] = iters;
+        m.cpu.x[7] = 0x200;
+        m.run_from(0x100);
+    }
+    state.counters["lookups/s"] = benchmark::Counter(double(state.iterations()) * iters, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RunLoopIndirectJumps);
+
+void BM_RunLoopChained(benchmark::State& state) {
+    toy::ToyMachine m;
+    m.bus.put(0x100, {toy::enc(toy::kAddi, 1, 1, -1), toy::enc(toy::kBnz, 0, 1, -1), toy::enc(toy::kHalt, 0, 0, 0)});
+    const int iters = 10000;
+    for (auto _ : state) {
+        m.cpu.x[1] = iters;
+        m.run_from(0x100);
+    }
+    state.counters["blocks/s"] = benchmark::Counter(double(state.iterations()) * iters, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RunLoopChained);
 
 }  // namespace
 }  // namespace corvid

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "base/char_backend.h"
 #include "base/memory_bus.h"
@@ -16,8 +19,24 @@ namespace corvid {
 class AddressSpace;
 class RunControl;
 class A64Platform;
+class VirtualClock;
 
 enum class Arch : uint8_t { kAArch64, kX86_64 };
+
+// x86 boards: the interrupt controller's output to the CPU (INTR), as the CPU sees it.
+class X86InterruptSource {
+public:
+    virtual ~X86InterruptSource() = default;
+    virtual bool intr_pending() const = 0;  // INTR asserted
+    virtual int acknowledge() = 0;          // INTA cycle: the vector, or -1 if nothing (spurious)
+};
+
+// How an x86 CPU starts: PVH entry in 32-bit protected mode (flat segments, paging off),
+// EBX = guest-physical address of hvm_start_info. The built-in firmware uses the same entry.
+struct X86BootState {
+    uint32_t entry = 0;
+    uint32_t ebx = 0;
+};
 const char* arch_name(Arch arch);  // "aarch64" / "x86_64"
 
 struct MachineOptions {
@@ -61,8 +80,34 @@ public:
     virtual bool cpu_powered_off() const { return false; }
 
     // Called by the accelerator's loop between guest runs, in the vCPU thread: lets devices
-    // take pending input and update interrupt lines.
+    // take pending input, fire expired timers and update interrupt lines.
     virtual void poll_devices() {}
+    // Nanoseconds until the next device timer deadline (negative: none); the accelerator
+    // sleeps at most that long when the CPU idles.
+    virtual int64_t next_deadline_ns() const { return -1; }
+
+    // x86 boards.
+    virtual X86InterruptSource* x86_interrupts() { return nullptr; }
+    virtual X86BootState x86_boot_state() const { return {}; }
+
+    // The board's virtual clock (x86 boards; null elsewhere): qtest switches it to manual
+    // mode and steps it.
+    virtual VirtualClock* virtual_clock() { return nullptr; }
+
+    // -device / device_add of a user-creatable type (policy already checked). `props` are the
+    // option list as given (including driver= and id=).
+    virtual Status add_device(const TypeInfo& type, const OptionList& props) {
+        (void)props;
+        return make_error(fmt::format("'{}' is not supported on this machine", type.short_name.empty() ? type.name : type.short_name));
+    }
+
+    // Devices call this when an interrupt line to the CPU changes or a timer needs service:
+    // the accelerator installs a function that makes the vCPU leave guest code soon.
+    // Must be async-signal-safe and thread-safe (it only stores atomics).
+    void set_cpu_kick(std::function<void()> kick) { cpu_kick_ = std::move(kick); }
+    void kick_cpu() const {
+        if (cpu_kick_) cpu_kick_();
+    }
 
     // Types of the devices the board builds by itself (for the security report and the
     // secure-machine test).
@@ -72,6 +117,7 @@ protected:
     MachineOptions options_;
     uint64_t entry_ = 0;
     std::vector<std::string> onboard_;
+    std::function<void()> cpu_kick_;
 };
 
 }  // namespace corvid

@@ -9,7 +9,7 @@ namespace {
 enum class Opt {
     kMachine, kAccel, kCpu, kMem, kSmp, kDevice, kKernel, kAppend, kInitrd, kNographic, kDisplay, kSerial, kDebug,
     kLogFile, kCompat, kStopped, kNoReboot, kNoShutdown, kVersion, kHelp, kEnableKvm, kSemihosting,
-    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kQtest,
+    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kQtest, kMon, kSecurityReport, kQtestLog,
 };
 
 struct OptDef {
@@ -45,12 +45,15 @@ constexpr OptDef kOpts[] = {
     {"enable-kvm", Opt::kEnableKvm, false, "-enable-kvm     enable KVM full virtualization support"},
     {"semihosting", Opt::kSemihosting, false, "-semihosting    semihosting mode"},
     {"semihosting-config", Opt::kSemihostingConfig, true, "-semihosting-config enable=on|off"},
-    {"monitor", Opt::kMonitor, true, nullptr},
-    {"qmp", Opt::kQmp, true, nullptr},
-    {"chardev", Opt::kChardev, true, nullptr},
-    {"object", Opt::kObject, true, nullptr},
+    {"monitor", Opt::kMonitor, true, "-monitor dev    redirect the HMP monitor to dev (stdio, none, unix:PATH,server,nowait, chardev:ID)"},
+    {"qmp", Opt::kQmp, true, "-qmp dev        a QMP monitor on dev (unix:PATH,server=on,wait=off, tcp:127.0.0.1:PORT,server,wait=off, stdio)"},
+    {"mon", Opt::kMon, true, "-mon [chardev=]name[,mode=readline|control]\n                a monitor on a -chardev"},
+    {"chardev", Opt::kChardev, true, "-chardev backend,id=id[,...]\n                stdio, null, file,path=P, socket,path=P|host=H,port=N[,server=on|off][,wait=on|off], pipe,path=P"},
+    {"object", Opt::kObject, true, "-object type,id=id[,prop=value][,...]\n                memory-backend-ram,size=S; rng-random,filename=/dev/urandom"},
     {"netdev", Opt::kNetdev, true, nullptr},
-    {"qtest", Opt::kQtest, true, nullptr},
+    {"qtest", Opt::kQtest, true, "-qtest dev      the qtest protocol on dev (unix:PATH connects to PATH; chardev:ID)"},
+    {"qtest-log", Opt::kQtestLog, true, nullptr},
+    {"security-report", Opt::kSecurityReport, false, "-security-report\n                evaluate the whole command line without starting the guest, print the\n                security report, exit 0 if the configuration is accepted at its level"},
 };
 
 bool is_help(const std::string& s) { return s == "help" || s == "?"; }
@@ -84,7 +87,6 @@ Result<Config> parse_command_line(const std::vector<std::string>& args) {
             if (i + 1 >= args.size()) return make_error(fmt::format("{}: requires an argument", raw));
             arg = args[++i];
         }
-        std::string option = "-" + std::string(def->name == std::string("M") ? "machine" : def->name);
         auto make_arg = [&](std::string_view implied) -> Result<OptionArg> {
             auto opts = OptionList::parse(arg, implied);
             if (!opts) return make_error(fmt::format("{} {}: {}", raw, arg, opts.error()));
@@ -175,15 +177,34 @@ Result<Config> parse_command_line(const std::vector<std::string>& args) {
                 }
                 break;
             }
-            case Opt::kMonitor:
-            case Opt::kQmp:
-            case Opt::kChardev:
-            case Opt::kObject:
+            case Opt::kMonitor: c.monitors.push_back(arg); break;
+            case Opt::kQmp: c.qmps.push_back(arg); break;
+            case Opt::kQtest: c.qtest = arg; break;
+            case Opt::kQtestLog: break;  // qtest logging: accepted, not implemented
+            case Opt::kSecurityReport: c.security_report = true; break;
+            case Opt::kMon: {
+                auto a = make_arg("chardev");
+                if (!a) return make_error(a.error());
+                c.mons.push_back(std::move(*a));
+                break;
+            }
+            case Opt::kChardev: {
+                if (is_help(arg)) { c.help_chardev = true; break; }
+                auto a = make_arg("backend");
+                if (!a) return make_error(a.error());
+                c.chardevs.push_back(std::move(*a));
+                break;
+            }
+            case Opt::kObject: {
+                if (is_help(arg)) { c.help_object = true; break; }
+                auto a = make_arg("qom-type");
+                if (!a) return make_error(a.error());
+                c.objects.push_back(std::move(*a));
+                break;
+            }
             case Opt::kNetdev:
-            case Opt::kQtest:
                 return make_error(fmt::format("{} {}: this option is not supported yet", raw, arg));
         }
-        (void)option;
     }
     return c;
 }

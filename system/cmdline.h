@@ -38,9 +38,16 @@ struct Config {
     std::string log_file;             // -D
     bool show_version = false;
     bool show_help = false;
-    std::string dry_run;              // reserved
+    std::vector<OptionArg> chardevs;  // -chardev backend,id=...
+    std::vector<OptionArg> objects;   // -object type,id=...
+    std::vector<OptionArg> mons;      // -mon chardev=ID,mode=...
+    std::vector<std::string> monitors;  // -monitor specs (readline)
+    std::vector<std::string> qmps;      // -qmp specs (control)
+    std::string qtest;                // -qtest spec
+    bool security_report = false;     // -security-report: evaluate, print the report, exit
     // Help requests: "-machine help", "-accel help", "-device help", "-cpu help", "-d help".
     bool help_machine = false, help_accel = false, help_device = false, help_cpu = false, help_log = false;
+    bool help_chardev = false, help_object = false;
 };
 
 // Parses argv (argv[0] excluded). Errors are one line with QEMU's wording and location.

@@ -19,5 +19,7 @@ int system_main(Arch arch, int argc, char** argv);
 std::string machine_help(const TypeRegistry& registry);
 std::string accel_help(const TypeRegistry& registry);
 std::string device_help(const TypeRegistry& registry);
+std::string chardev_help(const TypeRegistry& registry);
+std::string object_help(const TypeRegistry& registry);
 
 }  // namespace corvid

@@ -1,5 +1,6 @@
-// The qtest accelerator: no CPU at all. The qtest protocol comes with the monitor issue; here
-// the machine is built and the process idles until it is terminated.
+// The qtest accelerator: no CPU at all. Its loop only serves the monitors (the qtest protocol
+// in system/qtest/ runs its commands here through RunControl::run_on_vcpu) and lets devices
+// take input and fire timers.
 #include "accel/accel.h"
 #include "accel/accel_types.h"
 
@@ -9,8 +10,16 @@ namespace {
 class QtestAccel : public Accelerator {
 public:
     Status init(Machine&) override { return {}; }
-    int run(Machine&, RunControl& rc, bool) override {
-        while (!rc.should_stop()) rc.wait();
+    int run(Machine& machine, RunControl& rc, bool) override {
+        rc.set_vcpu_service(true);
+        while (!rc.should_stop()) {
+            rc.service();
+            machine.poll_devices();
+            int64_t next = machine.next_deadline_ns();
+            auto ms = next < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(next / 1000000 + 1);
+            rc.wait(ms);
+        }
+        rc.set_vcpu_service(false);
         return rc.exit_status();
     }
 };

@@ -23,13 +23,13 @@ public:
     }
 
     int run(Machine& machine, RunControl& rc, bool start_stopped) override {
-        if (start_stopped) {
-            // -S: the vCPU stays stopped until the monitor (later) or a signal says otherwise.
-            while (!rc.should_stop()) rc.wait();
-            return rc.exit_status();
-        }
+        // -S: the vCPU stays stopped (in rc.service()) until the monitor's cont or a signal.
+        if (start_stopped) rc.pause();
         rc.set_kick([this] { cpu_->kick(); });
+        rc.set_vcpu_service(true);
         while (!rc.should_stop()) {
+            rc.service();  // monitor commands run here, between guest runs; stop parks here
+            if (rc.should_stop()) break;
             if (rc.reset_requested()) {
                 rc.clear_reset();
                 if (machine.options().no_reboot) {
@@ -46,8 +46,10 @@ public:
                     if (!cpu_->has_work()) rc.wait(std::chrono::milliseconds(100));
                     break;
                 case TcgCpu::Event::kContinue: break;
+                case TcgCpu::Event::kFatal: rc.request_shutdown(1); break;
             }
         }
+        rc.set_vcpu_service(false);
         rc.set_kick(nullptr);
         if (opts_.stats) fmt::print(stderr, "{}", cpu_->stats_report());
         return rc.exit_status();

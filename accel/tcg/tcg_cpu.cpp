@@ -37,6 +37,10 @@ public:
         if (machine_.cpu_powered_off()) return Event::kIdle;
         frontend_.take_pending_interrupt(state_);
         RunExit r = engine_.run(&state_.common);
+        if (r.kind == RunExit::Kind::kError) {
+            fmt::print(stderr, "corvid: internal translator error: {}\n{}", r.error, dump());
+            return Event::kFatal;
+        }
         if (r.kind == RunExit::Kind::kHalt && r.halt == ir::HaltReason::kWaitForInterrupt) {
             return frontend_.irq_line() ? Event::kContinue : Event::kIdle;
         }

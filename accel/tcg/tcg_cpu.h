@@ -18,7 +18,7 @@ struct TcgOptions {
 
 class TcgCpu {
 public:
-    enum class Event { kContinue, kIdle };
+    enum class Event { kContinue, kIdle, kFatal };  // kFatal: an internal error was printed
     virtual ~TcgCpu() = default;
     virtual Event run() = 0;          // until a halt or an exit request
     virtual void kick() = 0;          // async-signal-safe: leave generated code soon

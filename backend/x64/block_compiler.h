@@ -5,7 +5,6 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <vector>
 
@@ -77,9 +76,47 @@ struct CompileOutput {
     uint32_t entry_end = 0;              // end of the block-entry check
 };
 
+// Out-of-line code emitted after the block body (slow paths and exit stubs).
+struct ColdStub {
+    enum class Kind : uint8_t { kExitRequest, kLink, kSlowLoad, kSlowStore };
+    Kind kind = Kind::kExitRequest;
+    asmjit::Label label, back;
+    uint8_t addr = 0, dst = 0;  // host registers of the address / the load result
+    ir::Type type = ir::Type::Void;
+    unsigned slot = 0, size = 0;
+    asmjit::Operand value;      // store value (register or immediate)
+    uint32_t live = 0;          // caller-saved registers to preserve
+    uint64_t flags = 0, pc = 0;
+};
+
+// Per-compile working storage, owned by the backend so that compiles do not allocate.
+struct CompileScratch {
+    struct Known {
+        uint64_t off;
+        unsigned bytes;
+        ir::Type type;
+        ValueId v;
+    };
+    std::vector<ValueId> alias;
+    std::vector<std::optional<uint64_t>> cval;
+    std::vector<int32_t> last_use;
+    std::vector<uint8_t> crosses_call;
+    std::vector<uint16_t> uses;
+    std::vector<uint8_t> fused;
+    std::vector<int8_t> vreg;
+    std::vector<int32_t> vslot;
+    std::vector<int32_t> free_slots;
+    std::vector<asmjit::Label> labels;
+    std::vector<ColdStub> cold;
+    std::vector<uint32_t> calls_before;
+    std::vector<Known> known;
+    asmjit::CodeHolder code;  // reset, not rebuilt, between compiles
+};
+
 class BlockCompiler {
 public:
-    BlockCompiler(const CompileEnv& env, const ir::Block& block, TranslatedBlock& tb, ax::Assembler& as);
+    BlockCompiler(const CompileEnv& env, const ir::Block& block, TranslatedBlock& tb, ax::Assembler& as,
+                  CompileScratch& scratch);
     Status compile(CompileOutput& out);
 
 private:
@@ -135,11 +172,16 @@ private:
     void emit_exit_exception(const ir::Inst& in);
     void emit_exit_halt(const ir::Inst& in);
     void emit_link_site(unsigned slot, uint64_t target_pc);
+    void emit_cold(const ColdStub& c);
+    void emit_slow_load(const ColdStub& c);
+    void emit_slow_store(const ColdStub& c);
     void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);
     void jmp_abs(uint64_t target);
     void store_pc_imm(uint64_t pc);
     void mov_imm(const asmjit::x86::Gp& dst, uint64_t v);
     void test_cond(ValueId cond);  // sets ZF = (cond == 0)
+    // Condition code true when `cond` is non-zero (after emitting the test if needed).
+    asmjit::x86::CondCode branch_cond(ValueId cond);
     void normalize(const asmjit::x86::Gp& d, ir::Type t);  // after a 32-bit op on i8/i16
     void fail(const char* message);
 
@@ -149,23 +191,26 @@ private:
     ax::Assembler& as_;
     CompileOutput* out_ = nullptr;
 
-    // analysis results, indexed by ValueId
-    std::vector<ValueId> alias_;
-    std::vector<std::optional<uint64_t>> cval_;
-    std::vector<int32_t> last_use_;
-    std::vector<uint8_t> crosses_call_;
+    // analysis results, indexed by ValueId (storage in CompileScratch)
+    std::vector<ValueId>& alias_;
+    std::vector<std::optional<uint64_t>>& cval_;
+    std::vector<int32_t>& last_use_;
+    std::vector<uint8_t>& crosses_call_;
+    // A compare whose only use is the next BrCond/ExitCond: emitted as cmp + jcc, no setcc.
+    std::vector<uint8_t>& fused_;
+    asmjit::x86::CondCode fused_cc_ = asmjit::x86::CondCode::kE;
 
     // allocation state
-    std::vector<int8_t> vreg_;
-    std::vector<int32_t> vslot_;
+    std::vector<int8_t>& vreg_;
+    std::vector<int32_t>& vslot_;
     ValueId rval_[16];
     uint32_t pinned_ = 0;
-    std::vector<int32_t> free_slots_;
+    std::vector<int32_t>& free_slots_;
     int32_t next_slot_ = 0;
-    uint32_t cur_ = 0;
 
-    std::vector<asmjit::Label> labels_;
-    std::vector<std::function<void()>> cold_;
+    std::vector<asmjit::Label>& labels_;
+    std::vector<ColdStub>& cold_;
+    CompileScratch& scratch_;
     const char* error_ = nullptr;
 };
 

@@ -299,20 +299,37 @@ void BlockCompiler::emit_convert(uint32_t i, const ir::Inst& in) {
 void BlockCompiler::emit_cmp(uint32_t i, const ir::Inst& in) {
     const Type t = type_of(in.args[0]);
     const unsigned bytes = type_bytes(t);
-    ax::Gp a = use_reg(in.args[0]);
+    ax::Gp a = gp_of(use_reg(in.args[0]).id(), bytes);
     Operand b = use_any(in.args[1], bytes);
-    as_.emit(ax::Inst::kIdCmp, gp_of(a.id(), bytes), b);
+    if (b.isImm() && b.as<Imm>().value() == 0) {
+        as_.test(a, a);
+    } else {
+        as_.emit(ax::Inst::kIdCmp, a, b);
+    }
+    ax::CondCode cc = ax::CondCode::kE;
     switch (in.op) {
-        case Opcode::CmpEq: as_.sete(ax::al); break;
-        case Opcode::CmpNe: as_.setne(ax::al); break;
-        case Opcode::CmpLtU: as_.setb(ax::al); break;
-        case Opcode::CmpLtS: as_.setl(ax::al); break;
-        case Opcode::CmpLeU: as_.setbe(ax::al); break;
-        case Opcode::CmpLeS: as_.setle(ax::al); break;
+        case Opcode::CmpEq: cc = ax::CondCode::kE; break;
+        case Opcode::CmpNe: cc = ax::CondCode::kNE; break;
+        case Opcode::CmpLtU: cc = ax::CondCode::kB; break;
+        case Opcode::CmpLtS: cc = ax::CondCode::kL; break;
+        case Opcode::CmpLeU: cc = ax::CondCode::kBE; break;
+        case Opcode::CmpLeS: cc = ax::CondCode::kLE; break;
         default: fail("emit_cmp: bad opcode"); return;
     }
+    if (fused_[i]) {
+        // The next instruction branches on these flags; nothing is emitted in between.
+        fused_cc_ = cc;
+        return;
+    }
+    as_.emit(ax::Inst::setccFromCond(cc), ax::al);
     ax::Gp d = def_after(i);
     as_.movzx(ax::gpd(d.id()), ax::al);
+}
+
+ax::CondCode BlockCompiler::branch_cond(ValueId cond) {
+    if (fused_[canon(cond)]) return fused_cc_;
+    test_cond(cond);
+    return ax::CondCode::kNE;
 }
 
 void BlockCompiler::test_cond(ValueId cond) {

@@ -32,12 +32,28 @@ void BlockCompiler::emit_entry() {
     if (env_.count_insns && block_.guest_insns) {
         as_.add(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, insn_count))), Imm(int32_t(block_.guest_insns)));
     }
-    const uint64_t pc = block_.guest_pc;
-    cold_.push_back([this, req, pc] {
-        as_.bind(req);
-        store_pc_imm(pc);
-        emit_exit_to_loop(ExitKind::kExitRequest, 0, 0);
-    });
+    ColdStub c;
+    c.kind = ColdStub::Kind::kExitRequest;
+    c.label = req;
+    c.pc = block_.guest_pc;
+    cold_.push_back(c);
+}
+
+void BlockCompiler::emit_cold(const ColdStub& c) {
+    switch (c.kind) {
+        case ColdStub::Kind::kSlowLoad: emit_slow_load(c); return;
+        case ColdStub::Kind::kSlowStore: emit_slow_store(c); return;
+        case ColdStub::Kind::kExitRequest:
+            as_.bind(c.label);
+            store_pc_imm(c.pc);
+            emit_exit_to_loop(ExitKind::kExitRequest, 0, 0);
+            return;
+        case ColdStub::Kind::kLink:
+            as_.bind(c.label);
+            store_pc_imm(c.pc);
+            emit_exit_to_loop(ExitKind::kLink, c.slot, 0);
+            return;
+    }
 }
 
 void BlockCompiler::emit_link_site(unsigned slot, uint64_t target_pc) {
@@ -56,11 +72,12 @@ void BlockCompiler::emit_link_site(unsigned slot, uint64_t target_pc) {
     as_.dd(0);
     out_->stub[slot] = stub;
     tb_.link_pc[slot] = target_pc;
-    cold_.push_back([this, stub, slot, target_pc] {
-        as_.bind(stub);
-        store_pc_imm(target_pc);
-        emit_exit_to_loop(ExitKind::kLink, slot, 0);
-    });
+    ColdStub c;
+    c.kind = ColdStub::Kind::kLink;
+    c.label = stub;
+    c.slot = slot;
+    c.pc = target_pc;
+    cold_.push_back(c);
 }
 
 void BlockCompiler::emit_exit_link(const ir::Inst& in) {
@@ -83,8 +100,7 @@ void BlockCompiler::emit_exit_cond(const ir::Inst& in) {
     if (out_->num_sites != 0) {
         // Slots already used by an earlier terminal of this block: no chaining for this one.
         Label nt = as_.newLabel();
-        test_cond(in.args[0]);
-        as_.jz(nt);
+        as_.j(ax::negateCond(branch_cond(in.args[0])), nt);
         store_pc_imm(in.imm);
         emit_exit_to_loop(ExitKind::kJump, 0, 0);
         as_.bind(nt);
@@ -93,8 +109,7 @@ void BlockCompiler::emit_exit_cond(const ir::Inst& in) {
         return;
     }
     Label nt = as_.newLabel();
-    test_cond(in.args[0]);
-    as_.jz(nt);
+    as_.j(ax::negateCond(branch_cond(in.args[0])), nt);
     emit_link_site(0, in.imm);
     as_.bind(nt);
     emit_link_site(1, in.imm2);
@@ -214,8 +229,7 @@ void BlockCompiler::emit_inst(uint32_t i) {
                 if (const_of(in.args[0]) != 0) as_.jmp(labels_[in.imm]);
                 return;
             }
-            test_cond(in.args[0]);
-            as_.jnz(labels_[in.imm]);
+            as_.j(branch_cond(in.args[0]), labels_[in.imm]);
             return;
         case Opcode::ExitLink: emit_exit_link(in); return;
         case Opcode::ExitCond: emit_exit_cond(in); return;
@@ -241,6 +255,7 @@ Status BlockCompiler::compile(CompileOutput& out) {
             return make_error("x64: label id out of range");
         }
     }
+    cold_.clear();
     analyze();
     vreg_.assign(n, -1);
     vslot_.assign(n, -1);
@@ -252,14 +267,13 @@ Status BlockCompiler::compile(CompileOutput& out) {
     out.entry_end = uint32_t(as_.offset());
     out.inst_offsets.assign(n + 1, 0);
     for (uint32_t i = 0; i < n && !error_; ++i) {
-        cur_ = i;
         out.inst_offsets[i] = uint32_t(as_.offset());
         emit_inst(i);
         end_inst(i);
     }
     out.inst_offsets[n] = uint32_t(as_.offset());
     // Cold code: slow paths and exit stubs, out of the straight-line path.
-    for (size_t k = 0; k < cold_.size(); ++k) cold_[k]();
+    for (const ColdStub& c : cold_) emit_cold(c);
     if (error_) return make_error(std::string("x64: ") + error_);
     return {};
 }

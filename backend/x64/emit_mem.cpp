@@ -92,21 +92,32 @@ void BlockCompiler::emit_load(uint32_t i, const ir::Inst& in) {
     load_extended(as_, d, ax::ptr(addr, ax::rdx, 0, 0, size), size, sign, t);
     as_.bind(back);
 
-    const SlowLoadFn fn = env_.slow_load;
-    cold_.push_back([this, slow, back, addr, d, live, flags, pc, t, fn] {
-        as_.bind(slow);
-        save_regs(live);
-        store_pc_imm(pc);
-        as_.mov(ax::rsi, addr);
-        as_.mov(ax::rdi, ax::r15);
-        as_.mov(ax::edx, uint32_t(flags));
-        mov_imm(ax::rcx, pc);
-        as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(fn))));
-        as_.call(ax::rax);
-        from_rax(as_, d, t);
-        restore_regs(live);
-        as_.jmp(back);
-    });
+    ColdStub c;
+    c.kind = ColdStub::Kind::kSlowLoad;
+    c.label = slow;
+    c.back = back;
+    c.addr = uint8_t(addr.id());
+    c.dst = uint8_t(d.id());
+    c.type = t;
+    c.live = live;
+    c.flags = flags;
+    c.pc = pc;
+    cold_.push_back(c);
+}
+
+void BlockCompiler::emit_slow_load(const ColdStub& c) {
+    as_.bind(c.label);
+    save_regs(c.live);
+    store_pc_imm(c.pc);
+    as_.mov(ax::rsi, ax::gpq(c.addr));
+    as_.mov(ax::rdi, ax::r15);
+    as_.mov(ax::edx, uint32_t(c.flags));
+    mov_imm(ax::rcx, c.pc);
+    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.slow_load))));
+    as_.call(ax::rax);
+    from_rax(as_, ax::gpq(c.dst), c.type);
+    restore_regs(c.live);
+    as_.jmp(c.back);
 }
 
 void BlockCompiler::emit_store(uint32_t i, const ir::Inst& in) {
@@ -123,26 +134,37 @@ void BlockCompiler::emit_store(uint32_t i, const ir::Inst& in) {
     as_.emit(ax::Inst::kIdMov, ax::ptr(addr, ax::rdx, 0, 0, size), value);
     as_.bind(back);
 
-    const SlowStoreFn fn = env_.slow_store;
-    cold_.push_back([this, slow, back, addr, value, live, flags, pc, fn, size] {
-        as_.bind(slow);
-        save_regs(live);
-        store_pc_imm(pc);
-        if (value.isImm()) {
-            const uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
-            mov_imm(ax::rdx, uint64_t(value.as<Imm>().value()) & mask);
-        } else {
-            as_.mov(ax::rdx, ax::gpq(value.id()));
-        }
-        as_.mov(ax::rsi, addr);
-        as_.mov(ax::rdi, ax::r15);
-        as_.mov(ax::ecx, uint32_t(flags));
-        mov_imm(ax::r8, pc);
-        as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(fn))));
-        as_.call(ax::rax);
-        restore_regs(live);
-        as_.jmp(back);
-    });
+    ColdStub c;
+    c.kind = ColdStub::Kind::kSlowStore;
+    c.label = slow;
+    c.back = back;
+    c.addr = uint8_t(addr.id());
+    c.value = value;
+    c.size = size;
+    c.live = live;
+    c.flags = flags;
+    c.pc = pc;
+    cold_.push_back(c);
+}
+
+void BlockCompiler::emit_slow_store(const ColdStub& c) {
+    as_.bind(c.label);
+    save_regs(c.live);
+    store_pc_imm(c.pc);
+    if (c.value.isImm()) {
+        const uint64_t mask = c.size == 8 ? ~0ull : (1ull << (8 * c.size)) - 1;
+        mov_imm(ax::rdx, uint64_t(c.value.as<Imm>().value()) & mask);
+    } else {
+        as_.mov(ax::rdx, ax::gpq(c.value.id()));
+    }
+    as_.mov(ax::rsi, ax::gpq(c.addr));
+    as_.mov(ax::rdi, ax::r15);
+    as_.mov(ax::ecx, uint32_t(c.flags));
+    mov_imm(ax::r8, c.pc);
+    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.slow_store))));
+    as_.call(ax::rax);
+    restore_regs(c.live);
+    as_.jmp(c.back);
 }
 
 void BlockCompiler::emit_call(uint32_t i, const ir::Inst& in) {

@@ -31,8 +31,22 @@ bool is_call(Opcode op) { return op == Opcode::Call || op == Opcode::CallVoid; }
 }  // namespace
 
 BlockCompiler::BlockCompiler(const CompileEnv& env, const ir::Block& block, TranslatedBlock& tb,
-                             ax::Assembler& as)
-    : env_(env), block_(block), tb_(tb), as_(as) {}
+                             ax::Assembler& as, CompileScratch& scratch)
+    : env_(env),
+      block_(block),
+      tb_(tb),
+      as_(as),
+      alias_(scratch.alias),
+      cval_(scratch.cval),
+      last_use_(scratch.last_use),
+      crosses_call_(scratch.crosses_call),
+      fused_(scratch.fused),
+      vreg_(scratch.vreg),
+      vslot_(scratch.vslot),
+      free_slots_(scratch.free_slots),
+      labels_(scratch.labels),
+      cold_(scratch.cold),
+      scratch_(scratch) {}
 
 void BlockCompiler::fail(const char* message) {
     if (!error_) error_ = message;
@@ -52,15 +66,24 @@ void BlockCompiler::analyze() {
     // Guest-state forwarding inside a label-free region: a GetState of an offset whose current
     // value is already held by an IR value (an earlier GetState or SetState of the same type)
     // becomes an alias of that value. Helpers that write state and labels forget everything.
-    struct Known {
-        uint64_t off;
-        unsigned bytes;
-        Type type;
-        ValueId v;
+    using Known = CompileScratch::Known;
+    std::vector<Known>& known = scratch_.known;
+    known.clear();
+    auto find_exact = [&](uint64_t off, Type t) -> const Known* {
+        for (const Known& e : known) {
+            if (e.off == off && e.type == t) return &e;
+        }
+        return nullptr;
     };
-    std::vector<Known> known;
     auto forget_overlap = [&](uint64_t off, unsigned bytes) {
-        std::erase_if(known, [&](const Known& k) { return k.off < off + bytes && off < k.off + k.bytes; });
+        for (size_t k = 0; k < known.size();) {
+            if (known[k].off < off + bytes && off < known[k].off + known[k].bytes) {
+                known[k] = known.back();
+                known.pop_back();
+            } else {
+                ++k;
+            }
+        }
     };
 
     for (size_t i = 0; i < n; ++i) {
@@ -69,12 +92,10 @@ void BlockCompiler::analyze() {
             case Opcode::Const: cval_[i] = ir::truncate(in.type, in.imm); break;
             case Opcode::Label: known.clear(); break;
             case Opcode::GetState: {
-                auto it = std::find_if(known.begin(), known.end(),
-                                       [&](const Known& k) { return k.off == in.imm && k.type == in.type; });
-                if (it != known.end()) {
-                    alias_[i] = canon(it->v);
+                // Reading state changes nothing, so overlapping entries stay true.
+                if (const Known* k = find_exact(in.imm, in.type)) {
+                    alias_[i] = canon(k->v);
                 } else {
-                    forget_overlap(in.imm, type_bytes(in.type));
                     known.push_back({in.imm, type_bytes(in.type), in.type, ValueId(i)});
                 }
                 break;
@@ -121,11 +142,26 @@ void BlockCompiler::analyze() {
         }
     }
 
-    std::vector<uint32_t> calls_before(n + 1, 0);
+    std::vector<uint32_t>& calls_before = scratch_.calls_before;
+    calls_before.assign(n + 1, 0);
+    std::vector<uint16_t>& uses = scratch_.uses;
+    uses.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
         calls_before[i + 1] = calls_before[i] + (is_call(block_.insts[i].op) ? 1 : 0);
         for (ValueId a : block_.insts[i].args) {
-            if (a != ir::kNoValue && a < i) last_use_[canon(a)] = int32_t(i);
+            if (a != ir::kNoValue && a < i) {
+                last_use_[canon(a)] = int32_t(i);
+                if (uses[canon(a)] < UINT16_MAX) ++uses[canon(a)];
+            }
+        }
+    }
+    fused_.assign(n, 0);
+    for (size_t i = 0; i + 1 < n; ++i) {
+        const ir::Inst& in = block_.insts[i];
+        const ir::Inst& next = block_.insts[i + 1];
+        if (in.op >= Opcode::CmpEq && in.op <= Opcode::CmpLeS && alias_[i] == i && !cval_[i] && uses[i] == 1 &&
+            (next.op == Opcode::BrCond || next.op == Opcode::ExitCond) && canon(next.args[0]) == i) {
+            fused_[i] = 1;
         }
     }
     for (size_t v = 0; v < n; ++v) {

@@ -10,6 +10,7 @@
 
 #include "backend/x64/block_compiler.h"
 #include "backend/x64/code_buffer.h"
+#include "base/log.h"
 #include "translator/runtime_helpers.h"
 
 namespace corvid {
@@ -50,6 +51,7 @@ public:
 
 X64Backend::X64Backend(size_t code_buffer_bytes, bool count_insns)
     : buf_(std::make_unique<CodeBuffer>(std::clamp(code_buffer_bytes, kMinBuffer, kMaxBuffer))),
+      scratch_(std::make_unique<CompileScratch>()),
       jump_table_(new JumpEntry[size_t(kJumpTableMask) + 1]),
       count_insns_(count_insns),
       slow_load_(&corvid_slow_load),
@@ -111,7 +113,8 @@ void X64Backend::patch_rel32(uint8_t* site, const void* target) {
 
 Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     if (!trampoline_) return make_error("x64: no executable code buffer");
-    CodeHolder code;
+    CodeHolder& code = scratch_->code;
+    code.reset(ResetPolicy::kSoft);
     code.init(Environment::host());
     AsmErrors errors;
     code.setErrorHandler(&errors);
@@ -124,7 +127,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     env.jump_table = jump_table_.get();
     env.count_insns = count_insns_;
     CompileOutput out;
-    BlockCompiler compiler(env, block, tb, as);
+    BlockCompiler compiler(env, block, tb, as, *scratch_);
     Status st = compiler.compile(out);
     if (!st) return st;
     if (errors.error != kErrorOk) return make_error("x64: asmjit: " + errors.text);
@@ -151,7 +154,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     tb.backend_data = &meta;
 
     last_.code = dst;
-    last_.inst_offsets = std::move(out.inst_offsets);
+    last_.inst_offsets.assign(out.inst_offsets.begin(), out.inst_offsets.end());
     last_.entry_end = out.entry_end;
     return {};
 }
@@ -174,6 +177,13 @@ ExitInfo X64Backend::execute(CpuCommon* cpu, TranslatedBlock* tb) {
 void X64Backend::remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb) {
     // The engine has just chosen `tb` for (cpu->pc, cpu->mode) with the current mapping; record
     // the host page its code came from so generated code can check the mapping is unchanged.
+    // While `-d exec`/`-d cpu` trace every block in the run loop, indirect jumps must go there.
+    if (log::enabled(log::kExec | log::kCpu)) {
+        if (jump_table_live_) clear_jump_table();
+        jump_table_live_ = false;
+        return;
+    }
+    jump_table_live_ = true;
     if (!tb->valid || tb->phys_page1 != ~0ull || !tb->code) return;
     const uint64_t page = tb->guest_pc & kPageMask;
     const TlbEntry& t = cpu->tlb[(tb->guest_pc >> kPageBits) & (kTlbEntries - 1)];

@@ -21,6 +21,7 @@ namespace x64 {
 
 class CodeBuffer;
 struct JumpEntry;
+struct CompileScratch;
 
 // Softmmu slow paths called by generated code (defaults: corvid_slow_load/corvid_slow_store).
 using SlowLoadFn = uint64_t (*)(CpuCommon*, uint64_t va, uint64_t mem_flags, uint64_t pc);
@@ -71,12 +72,14 @@ private:
     static void patch_rel32(uint8_t* site, const void* target);
 
     std::unique_ptr<CodeBuffer> buf_;
+    std::unique_ptr<CompileScratch> scratch_;
     std::unique_ptr<JumpEntry[]> jump_table_;
     std::deque<BlockMeta> metas_;
     void* trampoline_ = nullptr;
     uint64_t exit_addr_ = 0;
     size_t code_start_ = 0;  // first byte after the trampoline
     bool count_insns_ = false;
+    bool jump_table_live_ = true;  // false while tracing: the table is empty
     SlowLoadFn slow_load_;
     SlowStoreFn slow_store_;
     LastCompile last_;

@@ -16,6 +16,7 @@ class A64Frontend;
 constexpr uint32_t kA64ModeElMask = 0x3;       // bits 1:0: current EL (0 or 1)
 constexpr uint32_t kA64ModeSpSel = 1u << 2;    // SPSel: SP_ELx (1) or SP_EL0 (0) at EL1
 constexpr uint32_t kA64ModeIllegal = 1u << 3;  // PSTATE.IL after an illegal exception return
+constexpr uint32_t kA64ModeAlign = 1u << 4;    // SCTLR_EL1.A: every data access is alignment checked
 
 constexpr uint32_t a64_mode(uint32_t el, bool spsel) {
     return (el & kA64ModeElMask) | ((el != 0 && spsel) ? kA64ModeSpSel : 0);
@@ -104,7 +105,7 @@ inline const A64State& a64_state(const CpuCommon* cpu) { return *reinterpret_cas
 
 // The mode bits that the state's PSTATE implies (keep common.mode equal to this).
 inline uint32_t a64_state_mode(const A64State& s) {
-    return a64_mode(s.el, s.spsel != 0) | (s.il ? kA64ModeIllegal : 0);
+    return a64_mode(s.el, s.spsel != 0) | (s.il ? kA64ModeIllegal : 0) | ((s.sctlr_el1 & 2) ? kA64ModeAlign : 0);
 }
 
 // Packs PSTATE into the SPSR_ELx layout (AArch64: NZCV 31:28, DAIF 9:6, M[3:0] = EL:SPSel).

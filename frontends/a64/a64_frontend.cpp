@@ -25,9 +25,10 @@ static_assert(std::size(kHandlers) == size_t(A64Op::kCount));
 // MIDR values as qemu-system-aarch64 7.2 reports them. QEMU's "max" has implementer 0
 // ("software"), architecture 0xf and part number 'Q'.
 constexpr A64CpuModel kModels[] = {
-    {"cortex-a57", 0x411fd070, "ARM Cortex-A57 (r1p0)"},
-    {"cortex-a53", 0x410fd034, "ARM Cortex-A53 (r0p4)"},
-    {"max", 0x000f0510, "all implemented features (QEMU's max MIDR)"},
+    {"cortex-a57", 0x411fd070, "ARM Cortex-A57 (r1p0)", 0x8444c004, 0x1124, 0x10305106, 0x0a200023, 0x701fe00a},
+    {"cortex-a53", 0x410fd034, "ARM Cortex-A53 (r0p4)", 0x84448004, 0x1122, 0x10305106, 0x0a200023, 0x700fe01a},
+    {"max", 0x000f0510, "all implemented features (QEMU's max MIDR)", 0x8444c004, 0x0000032310201126,
+     0x10305609, 0x02000023, 0x701fe00a},
 };
 
 // QEMU's reset value of SCTLR_EL1 for the Cortex-A5x models (RES1 bits, MMU and caches off).
@@ -129,6 +130,7 @@ void A64Frontend::reset(A64State& s, uint64_t entry) {
                 sizeof(A64State) - begin);
     s.el = 1;
     s.spsel = 1;
+    s.z = 1;  // QEMU enters with PSTATE 0x400003c5 (Z set): guests comparing dumps see the same
     s.daif = kDaifMask;
     s.sctlr_el1 = kSctlrReset;
     s.midr_el1 = options_.model->midr;

@@ -19,6 +19,13 @@ struct A64CpuModel {
     const char* name;     // -cpu name
     uint64_t midr;
     const char* description;
+    // Identification registers as qemu-system-aarch64 7.2 reports them for the model (except
+    // where Corvid implements less: see translate_system_registers.cpp).
+    uint64_t ctr_el0;
+    uint64_t id_aa64mmfr0;
+    uint64_t id_aa64dfr0;
+    uint64_t clidr;
+    uint64_t ccsidr;
 };
 
 // The CPU models of `-cpu` (cortex-a57, cortex-a53, max), and lookup by name.

@@ -87,6 +87,7 @@ uint64_t write_sctlr(CpuCommon* cpu, uint64_t value, uint64_t pc, uint64_t) {
                   "addresses stay identity-mapped", pc);
     }
     s.sctlr_el1 = value;
+    cpu->mode = a64_state_mode(s);  // SCTLR_EL1.A changes how loads and stores translate
     return 0;
 }
 

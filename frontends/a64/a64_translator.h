@@ -72,6 +72,8 @@ public:
     bool ended = false;     // the instruction emitted a terminal: the block stops here
 
     uint32_t el() const { return a64_mode_el(mode); }
+    // MemFlag bits every data access of this block carries (alignment checking, SCTLR_EL1.A).
+    uint32_t mem_flags() const { return (mode & kA64ModeAlign) ? uint32_t(ir::kMemAlignCheck) : 0u; }
     static Type ty(bool sf) { return sf ? Type::I64 : Type::I32; }
     uint32_t sp_offset() const;
 

@@ -183,3 +183,34 @@ bool data_proc_1src(Translator& t, uint32_t insn) {
 }
 
 }  // namespace corvid::a64
+
+namespace corvid::a64 {
+
+namespace {
+// Bitwise CRC-32 (reflected) of the low `bytes` bytes of `value`, as the Arm ARM's CRC32
+// pseudocode computes it: polynomial 0x04C11DB7 (CRC32*) or 0x1EDC6F41 (CRC32C*).
+template <uint32_t kReflectedPoly>
+uint64_t crc32_update(CpuCommon*, uint64_t acc, uint64_t value, uint64_t bytes) {
+    uint32_t crc = uint32_t(acc);
+    for (uint64_t i = 0; i < bytes; ++i) {
+        crc ^= uint32_t((value >> (8 * i)) & 0xff);
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ ((crc & 1) ? kReflectedPoly : 0);
+    }
+    return crc;
+}
+const ir::HelperInfo kHelperCrc32 = {"a64_crc32", &crc32_update<0xedb88320u>, 3, ir::kHelperPure};
+const ir::HelperInfo kHelperCrc32c = {"a64_crc32c", &crc32_update<0x82f63b78u>, 3, ir::kHelperPure};
+}  // namespace
+
+bool crc32(Translator& t, uint32_t insn) {
+    const bool sf = bit(insn, 31), castagnoli = bit(insn, 12);
+    const unsigned size = bits(insn, 11, 10);
+    const unsigned m = bits(insn, 20, 16), n = bits(insn, 9, 5), d = bits(insn, 4, 0);
+    if (sf != (size == 3)) return false;  // X form only with 64-bit data, and vice versa
+    ValueId acc = t.b.zext(Type::I64, t.x(n, false));
+    ValueId r = t.b.call(castagnoli ? kHelperCrc32c : kHelperCrc32, acc, t.x(m, true), t.b.c64(1u << size));
+    t.set_x(d, t.b.trunc(Type::I32, r));
+    return true;
+}
+
+}  // namespace corvid::a64

@@ -39,7 +39,7 @@ void access(Translator& t, MemOp op, unsigned size, unsigned rt, ValueId addr, i
         case MemOp::kStore: {
             ValueId v = t.x(rt, true);
             if (size < 3) v = b.trunc(size == 2 ? Type::I32 : size == 1 ? Type::I16 : Type::I8, v);
-            b.store(addr, v, size);
+            b.store(addr, v, size | t.mem_flags());
             if (wb_reg >= 0) t.set_x_sp(unsigned(wb_reg), wb_value);
             return;
         }
@@ -48,7 +48,7 @@ void access(Translator& t, MemOp op, unsigned size, unsigned rt, ValueId addr, i
         case MemOp::kLoadSigned32: {
             const bool is_signed = op != MemOp::kLoad;
             Type type = op == MemOp::kLoadSigned32 ? Type::I32 : Type::I64;
-            ValueId v = b.load(type, addr, size | (is_signed ? uint32_t(ir::kMemSigned) : 0u));
+            ValueId v = b.load(type, addr, size | t.mem_flags() | (is_signed ? uint32_t(ir::kMemSigned) : 0u));
             if (wb_reg >= 0) t.set_x_sp(unsigned(wb_reg), wb_value);
             t.set_x(rt, v);
             return;
@@ -128,7 +128,7 @@ bool load_store_pair(Translator& t, uint32_t insn) {
     if (load) {
         const bool sgn = opc == 1;
         Type type = size == 3 || sgn ? Type::I64 : Type::I32;
-        uint32_t flags = size | (sgn ? uint32_t(ir::kMemSigned) : 0u);
+        uint32_t flags = size | t.mem_flags() | (sgn ? uint32_t(ir::kMemSigned) : 0u);
         ValueId v1 = b.load(type, addr, flags);
         ValueId v2 = b.load(type, addr2, flags);
         if (writeback) t.set_x_sp(n, moved);
@@ -137,8 +137,8 @@ bool load_store_pair(Translator& t, uint32_t insn) {
     } else {
         ValueId v1 = t.x(rt, size == 3);
         ValueId v2 = t.x(t2, size == 3);
-        b.store(addr, v1, size);
-        b.store(addr2, v2, size);
+        b.store(addr, v1, size | t.mem_flags());
+        b.store(addr2, v2, size | t.mem_flags());
         if (writeback) t.set_x_sp(n, moved);
     }
     return true;

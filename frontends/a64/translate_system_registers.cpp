@@ -24,6 +24,7 @@ enum class Kind : uint8_t {
     kSpEl0,
     kCounter,     // CNTVCT_EL0 / CNTPCT_EL0
     kSctlr,
+    kModel,       // read-only value of the CPU model (A64CpuModel::*model)
 };
 
 constexpr uint8_t kEl0Read = 1;   // readable at EL0
@@ -36,12 +37,14 @@ struct SysReg {
     uint32_t offset;
     uint64_t value;
     uint8_t el0;
+    uint64_t A64CpuModel::*model = nullptr;
 };
 
 #define FIELD(f) Kind::kField, uint32_t(offsetof(A64State, f)), 0
 #define CONST(v) Kind::kConst, 0, (v)
 #define RO(v) Kind::kReadOnly, 0, (v)
 #define SPECIAL(k) Kind::k, 0, 0
+#define MODEL(f) Kind::kModel, 0, 0
 
 constexpr SysReg kSysRegs[] = {
     {"NZCV", 3, 3, 4, 2, 0, SPECIAL(kNzcv), kEl0Read | kEl0Write},
@@ -72,21 +75,23 @@ constexpr SysReg kSysRegs[] = {
     {"MIDR_EL1", 3, 0, 0, 0, 0, Kind::kModelField, uint32_t(offsetof(A64State, midr_el1)), 0, 0},
     {"MPIDR_EL1", 3, 0, 0, 0, 5, Kind::kModelField, uint32_t(offsetof(A64State, mpidr_el1)), 0, 0},
     {"REVIDR_EL1", 3, 0, 0, 0, 6, RO(0), 0},
-    {"ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, RO(0x22), 0},  // EL0/EL1 AArch64 only; no EL2/EL3
+    // EL0/EL1 AArch64 only, no EL2/EL3; FP and AdvSIMD (bits 23:16) read 0xff: not implemented.
+    {"ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, RO(0xff0022), 0},
     {"ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, RO(0), 0},
-    {"ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, RO(0x6), 0},  // debug architecture v8.0
+    {"ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, MODEL(id_aa64dfr0), 0, &A64CpuModel::id_aa64dfr0},
     {"ID_AA64DFR1_EL1", 3, 0, 0, 5, 1, RO(0), 0},
     {"ID_AA64AFR0_EL1", 3, 0, 0, 5, 4, RO(0), 0},
     {"ID_AA64AFR1_EL1", 3, 0, 0, 5, 5, RO(0), 0},
-    {"ID_AA64ISAR0_EL1", 3, 0, 0, 6, 0, RO(0), 0},
+    // CRC32 only (bits 19:16); no AES/SHA/atomics (QEMU's cortex-a57 reports 0x11120).
+    {"ID_AA64ISAR0_EL1", 3, 0, 0, 6, 0, RO(0x10000), 0},
     {"ID_AA64ISAR1_EL1", 3, 0, 0, 6, 1, RO(0), 0},
-    {"ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0, RO(0x1124), 0},
+    {"ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0, MODEL(id_aa64mmfr0), 0, &A64CpuModel::id_aa64mmfr0},
     {"ID_AA64MMFR1_EL1", 3, 0, 0, 7, 1, RO(0), 0},
     {"ID_AA64MMFR2_EL1", 3, 0, 0, 7, 2, RO(0), 0},
-    {"CTR_EL0", 3, 3, 0, 0, 1, RO(0x8444c004), kEl0Read},
+    {"CTR_EL0", 3, 3, 0, 0, 1, MODEL(ctr_el0), kEl0Read, &A64CpuModel::ctr_el0},
     {"DCZID_EL0", 3, 3, 0, 0, 7, RO(4), kEl0Read},  // DC ZVA block: 2^4 words = 64 bytes
-    {"CLIDR_EL1", 3, 1, 0, 0, 1, RO(0x0a200023), 0},
-    {"CCSIDR_EL1", 3, 1, 0, 0, 0, RO(0x701fe00a), 0},
+    {"CLIDR_EL1", 3, 1, 0, 0, 1, MODEL(clidr), 0, &A64CpuModel::clidr},
+    {"CCSIDR_EL1", 3, 1, 0, 0, 0, MODEL(ccsidr), 0, &A64CpuModel::ccsidr},
     {"CSSELR_EL1", 3, 2, 0, 0, 0, CONST(0), 0},
     {"CNTFRQ_EL0", 3, 3, 14, 0, 0, CONST(A64Frontend::kCounterHz), kEl0Read},
     {"CNTPCT_EL0", 3, 3, 14, 0, 1, SPECIAL(kCounter), kEl0Read},
@@ -106,6 +111,7 @@ constexpr SysReg kSysRegs[] = {
 #undef CONST
 #undef RO
 #undef SPECIAL
+#undef MODEL
 
 const SysReg* find(uint32_t insn) {
     const unsigned op0 = 2 + bit(insn, 19), op1 = bits(insn, 18, 16), crn = bits(insn, 15, 12);
@@ -158,6 +164,7 @@ bool mrs(Translator& t, uint32_t insn) {
             break;
         case Kind::kCounter: v = b.call(kHelperReadCntvct); break;
         case Kind::kSctlr: v = b.get_state(Type::I64, offsetof(A64State, sctlr_el1)); break;
+        case Kind::kModel: v = b.c64(t.fe.model().*(r->model)); break;
     }
     t.set_x(rt, v);
     return true;
@@ -177,6 +184,7 @@ bool msr_reg(Translator& t, uint32_t insn) {
         case Kind::kField: b.set_state(r->offset, v); return true;
         case Kind::kConst: return true;
         case Kind::kReadOnly:
+        case Kind::kModel:
         case Kind::kModelField:
         case Kind::kCurrentEl:
         case Kind::kCounter: return false;
@@ -200,6 +208,7 @@ bool msr_reg(Translator& t, uint32_t insn) {
             return true;
         case Kind::kSctlr:
             b.call_void(kHelperWriteSctlr, v, b.c64(t.pc));
+            t.exit_to(t.pc + 4);
             return true;
     }
     return false;

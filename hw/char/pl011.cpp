@@ -144,6 +144,9 @@ uint64_t Pl011::read(uint64_t offset, unsigned size) {
         }
         case kRSR: return rsr_;
         case kFR: {
+            // A guest spinning on RXFE never leaves the CPU loop on its own; fetch pending
+            // input here so polling drivers see it without depending on the run loop.
+            if (rx_count_ == 0 && chr_ && can_receive() > 0) chr_->poll_input();
             uint32_t fr = kFrTxfe;
             if (rx_count_ == 0) fr |= kFrRxfe;
             if (rx_count_ >= fifo_depth()) fr |= kFrRxff;

@@ -4,6 +4,7 @@
 #include "hw/loader/elf_loader.h"
 
 #include <elf.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -287,6 +288,9 @@ Result<ElfImage> load_elf_file(AddressSpace& as, const std::string& path, const 
     auto fail = [&](const std::string& problem) {
         return make_error(fmt::format("could not load {} '{}': {}", opts.what, path, problem));
     };
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return fail(std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail("not a regular file");
     std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) return fail(std::strerror(errno));
     const std::streamoff size = f.tellg();

@@ -144,7 +144,7 @@ inline std::optional<std::vector<uint32_t>> assemble(const std::string& source, 
     const std::string d = dir, s = d + "/t.s", o = d + "/t.o", bin = d + "/t.bin", log = d + "/log";
     {
         std::ofstream f(s);
-        f << ".text\n" << source << "\n";
+        f << ".arch armv8-a+crc\n.text\n" << source << "\n";
     }
     std::string cmd = "aarch64-linux-gnu-as -o " + o + " " + s + " > " + log + " 2>&1 && aarch64-linux-gnu-objcopy -O binary -j .text " +
                       o + " " + bin + " >> " + log + " 2>&1";

@@ -33,8 +33,8 @@ TEST_P(Exceptions, UndefinedInstruction) {
     EXPECT_EQ(ec(), 0x00u);
     EXPECT_TRUE(il());
     EXPECT_EQ(m.s().elr_el1, kCode + 8);
-    // SPSR: EL1h (0b0101), DAIF cleared by the msr, flags zero.
-    EXPECT_EQ(m.s().spsr_el1, 0x5u);
+    // SPSR: EL1h (0b0101), DAIF cleared by the msr, Z still set from reset (as QEMU).
+    EXPECT_EQ(m.s().spsr_el1, 0x40000005u);
 }
 
 TEST_P(Exceptions, FpSimdIsUndefinedForNow) {
@@ -335,6 +335,36 @@ TEST_P(Exceptions, IrqTakenOnlyWhenUnmasked) {
 }
 
 A64_INSTANTIATE(Exceptions);
+
+}  // namespace
+}  // namespace corvid::a64test
+
+namespace corvid::a64test {
+namespace {
+
+class AlignmentCheck : public A64Test {};
+
+// With SCTLR_EL1.A set every misaligned data access faults; without it only the
+// exclusive / acquire-release ones do (MMU off, as QEMU).
+TEST_P(AlignmentCheck, SctlrAEnablesAlignmentFaults) {
+    RUN_A64(R"(
+        ldr x1, =0x40020001
+        ldr x2, [x1]              // fine: SCTLR_EL1.A is clear
+        mrs x3, sctlr_el1
+        orr x3, x3, #2
+        msr sctlr_el1, x3
+        ldrh w4, [x1, #1]         // 0x40020002: aligned halfword, fine
+        ldr w5, [x1]              // faults
+        wfi
+    )");
+    EXPECT_EQ(m.s().common.pc, kVectors + 0x204);
+    EXPECT_EQ(m.s().esr_el1 >> 26, 0x25u);
+    EXPECT_EQ(m.s().esr_el1 & 0x3f, 0x21u);
+    EXPECT_EQ(m.s().far_el1, 0x40020001u);
+    EXPECT_EQ(m.s().elr_el1, kCode + 24);
+}
+
+A64_INSTANTIATE(AlignmentCheck);
 
 }  // namespace
 }  // namespace corvid::a64test

@@ -52,6 +52,8 @@ const char* const kTemplates[] = {
     // variable shifts and 1-source
     "lsl x0, x1, x2", "lsr w0, w1, w2", "asr x0, x1, x2", "ror w0, w1, w2", "asr w0, w1, w2", "ror x0, x1, x2",
     "rbit x0, x1", "rbit w0, w1", "rev16 x0, x1", "rev16 w0, w1", "rev32 x0, x1", "rev w0, w1", "rev x0, x1",
+    "crc32b w0, w1, w2", "crc32h w0, w1, w2", "crc32w w0, w1, w2", "crc32x w0, w1, x2",
+    "crc32cb w0, w1, w2", "crc32ch w0, w1, w2", "crc32cw w0, w1, w2", "crc32cx w0, w1, x2",
     "clz x0, x1", "clz w0, w1", "cls x0, x1", "cls w0, w1", "clz x0, xzr",
     // loads and stores (bases in x20..x23, x24 small)
     "ldr x0, [x20]", "ldr w0, [x20, #12]", "ldrb w0, [x21, #255]", "ldrh w0, [x21, #30]",

@@ -220,3 +220,18 @@ TEST(A64Frontend, CpuModelsAndReset) {
 
 }  // namespace
 }  // namespace corvid
+
+namespace corvid {
+namespace {
+
+TEST(A64Frontend, ResetPstateMatchesQemu) {
+    // qemu-system-aarch64 -M virt -kernel enters with PSTATE=400003c5 (-Z-- EL1h).
+    A64Frontend fe;
+    auto s = std::make_unique<A64State>();
+    fe.reset(*s, 0x40000000);
+    EXPECT_EQ(a64_pack_pstate(*s), 0x400003c5u);
+    EXPECT_EQ(s->sctlr_el1, 0x00c50838u);
+}
+
+}  // namespace
+}  // namespace corvid

@@ -132,7 +132,9 @@ void run_seeds(uint64_t first, uint64_t count, bool optimize, const ir::RandomBl
         ASSERT_EQ(got.exceptions, want.exceptions) << "seed " << seed;
         // cpu->pc at ExitHalt is the frontend's business (random blocks leave it alone); after an
         // exception it is the handler's.
-        if (want.exceptions) ASSERT_EQ(got.pc, want.pc) << "seed " << seed;
+        if (want.exceptions) {
+            ASSERT_EQ(got.pc, want.pc) << "seed " << seed;
+        }
         for (size_t k = 0; k < want.state.size(); ++k) {
             ASSERT_EQ(got.state[k], want.state[k]) << "seed " << seed << " state byte " << k << "\n"
                                                    << ir::to_string(block);

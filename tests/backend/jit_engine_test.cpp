@@ -3,7 +3,12 @@
 // self-modifying code, flushes, instruction counting.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 #include "backend/x64/x64_backend.h"
+#include "base/log.h"
 #include "tests/translator/toy_machine.h"
 
 namespace corvid::toy {
@@ -192,6 +197,26 @@ TEST(JitEngine, IndirectJumpsHitTheGeneratedLookupTable) {
     EXPECT_EQ(m.cpu.x[2], 499u);
     // Without the in-code table every jr would come back to the run loop (~500 exits).
     EXPECT_LT(m.engine.stats().lookup_exits, 20u);
+}
+
+TEST(JitEngine, TracingSendsEveryIndirectJumpThroughTheRunLoopAndOutAsmLogsHostCode) {
+    const std::string path = ::testing::TempDir() + "jit_trace.log";
+    ASSERT_TRUE(log::set_file(path).ok());
+    log::set_mask(log::kExec | log::kOutAsm);
+    JitMachine m;
+    put_jr_loop(m.bus, 50);
+    RunExit r = m.run_from(0x400);
+    log::set_mask(0);
+    ASSERT_TRUE(log::set_file("").ok());
+    ASSERT_EQ(r.kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m.cpu.x[2], 49u);
+    EXPECT_GE(m.engine.stats().lookup_exits, 49u);  // every jr was seen by the run loop
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find("OUT:"), std::string::npos);
+    EXPECT_NE(text.str().find("dword ptr [r15 + 8], 0"), std::string::npos);  // the entry check
+    std::remove(path.c_str());
 }
 
 TEST(JitEngine, IndirectJumpAfterRemapRunsTheNewMapping) {

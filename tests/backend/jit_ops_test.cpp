@@ -132,6 +132,49 @@ TEST(JitOps, ImmediateSecondOperand) {
     }
 }
 
+TEST(JitOps, CompareFusedIntoExitCondAndBrCond) {
+    for (Opcode op : {Opcode::CmpEq, Opcode::CmpNe, Opcode::CmpLtU, Opcode::CmpLtS, Opcode::CmpLeU, Opcode::CmpLeS}) {
+        for (Type t : kTypes) {
+            for (bool zero_imm : {false, true}) {
+                Jit jit;
+                JitCpu cpu;
+                // exit.cond (cmp a b) and: brcond (cmp a b) L; set st3 = 1; L: ...
+                ir::Block e;
+                ir::Builder be(e);
+                ir::ValueId a = be.get_state(t, st(0));
+                ir::ValueId b = zero_imm ? be.constant(t, 0) : be.get_state(t, st(1));
+                be.exit_cond(be.cmp(op, a, b), 0x100, 0x200);
+                TranslatedBlock* te = jit.compile(e);
+                ir::Block br;
+                ir::Builder bb(br);
+                uint32_t l = bb.new_label();
+                ir::ValueId a2 = bb.get_state(t, st(0));
+                ir::ValueId b2 = zero_imm ? bb.constant(t, 0) : bb.get_state(t, st(1));
+                bb.br_cond(bb.cmp(op, a2, b2), l);
+                bb.set_state(st(3), bb.c64(1));
+                bb.label(l);
+                bb.exit_halt(ir::HaltReason::kStop);
+                TranslatedBlock* tbr = jit.compile(br);
+                ASSERT_TRUE(te && tbr);
+                for (uint64_t x : edge_values(t)) {
+                    for (uint64_t y : edge_values(t)) {
+                        if (zero_imm) y = 0;
+                        cpu.set(st(0), x);
+                        cpu.set(st(1), y);
+                        cpu.set(st(3), 0);
+                        const bool want = ir::eval_pure(op, Type::I32, t, x, y, 0) != 0;
+                        ExitInfo ex = jit.backend.execute(&cpu.common, te);
+                        ASSERT_EQ(ex.kind, ExitKind::kLink);
+                        ASSERT_EQ(ex.slot, want ? 0u : 1u) << ir::op_info(op).name << " " << x << " " << y;
+                        jit.backend.execute(&cpu.common, tbr);
+                        ASSERT_EQ(cpu.get(st(3)), want ? 0u : 1u) << ir::op_info(op).name << " " << x << " " << y;
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(JitOps, ConversionsBetweenAllTypes) {
     for (Opcode op : {Opcode::ZExt, Opcode::SExt, Opcode::Trunc}) {
         for (Type from : kTypes) {

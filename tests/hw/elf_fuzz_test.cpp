@@ -2,6 +2,8 @@
 // rejected or loaded strictly inside guest memory, never crash (run it under ASan/UBSan too).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "elf_builder.h"
@@ -40,7 +42,7 @@ std::vector<uint8_t> seed64() {
 std::vector<uint8_t> seed32() {
     Elf32Builder b;
     b.machine = EM_AARCH64;
-    b.entry = kRam;
+    b.entry = kRam + 0x2010;
     b.segs.push_back(SegSpec{PT_LOAD, kRam + 0x2000, 0, std::vector<uint8_t>(0x40, 0x33), 0x100});
     b.segs.push_back(SegSpec{PT_NOTE, 0, 0, make_note("Xen", kXenElfNotePhys32Entry, le_bytes(kRam + 0x2000, 4))});
     b.section_note = make_note("GNU", 1, le_bytes(0, 16));
@@ -72,7 +74,12 @@ void mutate(std::vector<uint8_t>& img, std::mt19937_64& rng) {
 }
 
 TEST(ElfFuzz, RandomMutationsNeverEscapeGuestMemory) {
-    std::mt19937_64 rng(0xc0de5eedull);
+    // CORVID_ELF_FUZZ_SEED / CORVID_ELF_FUZZ_ITERATIONS widen the search for a manual run.
+    const char* seed_env = std::getenv("CORVID_ELF_FUZZ_SEED");
+    const char* iter_env = std::getenv("CORVID_ELF_FUZZ_ITERATIONS");
+    const uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 0) : 0xc0de5eedull;
+    const int iterations = iter_env ? std::atoi(iter_env) : 50000;
+    std::mt19937_64 rng(seed);
     AddressSpace as("memory");
     CountingDevice dev;
     ASSERT_TRUE(as.add_rom("flash", 0, 0x10000).ok());
@@ -85,8 +92,7 @@ TEST(ElfFuzz, RandomMutationsNeverEscapeGuestMemory) {
     for (const auto& s : seeds) ASSERT_TRUE(load_elf(as, s, opts).ok());
 
     int loaded = 0, rejected = 0;
-    constexpr int kIterations = 20000;
-    for (int it = 0; it < kIterations; it++) {
+    for (int it = 0; it < iterations; it++) {
         std::vector<uint8_t> img = seeds[it % 2];
         mutate(img, rng);
         opts.require_entry_in_segment = (it & 4) != 0;
@@ -116,8 +122,10 @@ TEST(ElfFuzz, RandomMutationsNeverEscapeGuestMemory) {
     }
     EXPECT_EQ(dev.writes, 0);
     // The mutations must exercise both outcomes, or the test proves little.
-    EXPECT_GT(loaded, kIterations / 50);
-    EXPECT_GT(rejected, kIterations / 4);
+    EXPECT_GT(loaded, iterations / 50);
+    EXPECT_GT(rejected, iterations / 4);
+    std::printf("elf fuzz: seed 0x%llx, %d iterations, %d loaded, %d rejected\n",
+                static_cast<unsigned long long>(seed), iterations, loaded, rejected);
 }
 
 }  // namespace

@@ -342,6 +342,21 @@ TEST_F(ElfTest, FileErrorsNameTheFile) {
     EXPECT_EQ(missing.error(), "could not load firmware '/nonexistent/x.elf': No such file or directory");
 }
 
+TEST_F(ElfTest, DirectoriesAndEmptyFilesAreErrors) {
+    const std::string dir = ::testing::TempDir();
+    auto r = load_elf_file(as, dir, a64());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error(), "could not load kernel '" + dir + "': not a regular file");
+
+    const std::string empty = ::testing::TempDir() + "corvid_empty.elf";
+    { std::ofstream f(empty, std::ios::binary); }
+    auto e = load_elf_file(as, empty, a64());
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error(), "could not load kernel '" + empty + "': file too small for an ELF header");
+    std::remove(empty.c_str());
+    EXPECT_TRUE(ram_untouched());
+}
+
 TEST_F(ElfTest, ParseWithoutAddressSpaceChecksStructureOnly) {
     auto img = sample().build();
     set_phdr_field(img, 0, &Elf64_Phdr::p_paddr, 0x1000);  // would be outside RAM

@@ -229,6 +229,34 @@ TEST(Engine, StoreToAnotherCachedBlockInvalidatesIt) {
     EXPECT_EQ(m.engine.stats().invalidations, 1u);
 }
 
+TEST(Engine, BlockCrossingAPageIsInvalidatedThroughItsSecondPage) {
+    ToyMachine m;
+    m.bus.put(0xff8, {enc(kAddi, 1, 0, 1), enc(kAddi, 1, 1, 2), enc(kAddi, 1, 1, 4), enc(kHalt, 0, 0, 0)});
+    ASSERT_EQ(m.run_from(0xff8).kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m.cpu.x[1], 7u);
+    EXPECT_EQ(m.engine.stats().blocks_translated, 1u);
+    // Patch the third instruction (on the second page) from code elsewhere.
+    m.cpu.x[2] = enc(kAddi, 1, 1, 40);
+    m.bus.put(0x2000, {enc(kStw, 2, 0, 0x1000), enc(kHalt, 0, 0, 0)});
+    ASSERT_EQ(m.run_from(0x2000).kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m.engine.stats().invalidations, 1u);
+    ASSERT_EQ(m.run_from(0xff8).kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m.cpu.x[1], 43u);
+}
+
+TEST(Engine, MaxBlockInsnsSplitsLongRuns) {
+    EngineOptions o;
+    o.max_block_insns = 2;
+    ToyMachine m(o);
+    m.bus.put(0x100, {enc(kAddi, 1, 0, 1), enc(kAddi, 1, 1, 1), enc(kAddi, 1, 1, 1), enc(kAddi, 1, 1, 1),
+                      enc(kAddi, 1, 1, 1), enc(kHalt, 0, 0, 0)});
+    ASSERT_EQ(m.run_from(0x100).kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m.cpu.x[1], 5u);
+    EXPECT_EQ(m.engine.stats().blocks_translated, 3u);
+    EXPECT_EQ(m.engine.stats().guest_insns_translated, 6u);
+    EXPECT_EQ(m.engine.stats().chained_links, 2u);
+}
+
 TEST(Engine, ChainIntoInvalidatedBlockIsUnlinked) {
     ToyMachine m;
     // 0x100: x1 += 1; b 0x108 (chained) ; 0x108: halt

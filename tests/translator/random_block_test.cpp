@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 #include <random>
 
@@ -118,8 +119,15 @@ TEST(RandomBlock, UsesEveryPureOpcode) {
         EXPECT_TRUE(seen[size_t(op)]) << ir::op_info(op).name;
 }
 
+// CORVID_RANDOM_SEEDS=N runs more seeds (default 300) for longer soak runs.
+uint64_t seed_count() {
+    const char* s = std::getenv("CORVID_RANDOM_SEEDS");
+    return s ? std::strtoull(s, nullptr, 10) : 300;
+}
+
 TEST(RandomBlock, OptimiserPreservesBehaviour) {
-    for (uint64_t seed = 0; seed < 300; ++seed) {
+    const uint64_t seeds = seed_count();
+    for (uint64_t seed = 0; seed < seeds; ++seed) {
         ir::Block blk = ir::random_block(seed, options());
         Outcome ref = run(blk, seed, false);
         expect_same(ref, run(blk, seed, true), blk, "optimize");

@@ -1,0 +1,22 @@
+// Hooks through which the board handles what leaves the x86 CPU: port I/O and triple faults.
+#pragma once
+
+#include <cstdint>
+
+namespace corvid {
+
+class X86Platform {
+public:
+    virtual ~X86Platform() = default;
+
+    // in/out of 1, 2 or 4 bytes. A write may set the CPU's exit_request (e.g. isa-debug-exit,
+    // reset): the frontend ends the block after every `out`, so the run loop sees it at once.
+    virtual uint64_t io_read(uint16_t port, unsigned size) = 0;
+    virtual void io_write(uint16_t port, uint64_t value, unsigned size) = 0;
+
+    // A fault while delivering a double fault: the board resets (or stops) the machine. The
+    // CPU is left halted until the board acts.
+    virtual void triple_fault() = 0;
+};
+
+}  // namespace corvid

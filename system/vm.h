@@ -1,0 +1,148 @@
+// The running configuration: machine, accelerator, user devices, chardevs and objects, the
+// creation entry points that all go through Policy::check, the QOM-style tree and QMP events.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "accel/accel.h"
+#include "base/options.h"
+#include "base/result.h"
+#include "base/run_control.h"
+#include "hw/machine.h"
+#include "object/type_registry.h"
+#include "policy/policy.h"
+#include "system/chardev/chardev.h"
+
+namespace corvid {
+
+using Json = nlohmann::ordered_json;
+
+// Where a creation request comes from: decides only how errors are worded by the caller.
+enum class EntryPoint : uint8_t { kCommandLine, kHmp, kQmp };
+
+class Vm {
+public:
+    Vm(TypeRegistry& registry, Policy& policy, RunControl& rc) : registry_(registry), policy_(policy), rc_(rc) {}
+    ~Vm();
+    Vm(const Vm&) = delete;
+    Vm& operator=(const Vm&) = delete;
+
+    TypeRegistry& registry() { return registry_; }
+    Policy& policy() { return policy_; }
+    RunControl& run_control() { return rc_; }
+
+    // Set by the start-up sequence (may stay null in tests).
+    void set_machine(Machine* m, const TypeInfo* type) { machine_ = m, machine_type_ = type; }
+    void set_accel(Accelerator* a, const TypeInfo* type) { accel_ = a, accel_type_ = type; }
+    Machine* machine() { return machine_; }
+    const TypeInfo* machine_type() const { return machine_type_; }
+    Accelerator* accel() { return accel_; }
+    const TypeInfo* accel_type() const { return accel_type_; }
+    Arch arch() const { return arch_; }
+    void set_arch(Arch a) { arch_ = a; }
+
+    // ---- -device / device_add / device_del ----
+    // Resolves the driver and applies the policy check (no side effect besides warnings).
+    Result<const TypeInfo*> check_device(const OptionList& opts);
+    // check_device, then create and plug. `hotplug` is false for -device (before the run).
+    Status add_device(const OptionList& opts, bool hotplug);
+    Status del_device(const std::string& id);
+    // How a device is plugged into the board (the start-up sequence installs
+    // Machine::add_device; tests install their own). Unset: cold-plugged devices are only
+    // checked and listed, device_add fails.
+    std::function<Status(const TypeInfo& type, const OptionList& opts)> plug_device;
+    // How a device leaves the board. Unset: device_del fails for every device.
+    std::function<Status(const std::string& id)> unplug_device;
+
+    // ---- -chardev ----
+    Result<const TypeInfo*> check_chardev(const OptionList& opts);
+    Result<Chardev*> add_chardev(const OptionList& opts);
+    Chardev* find_chardev(const std::string& id);
+    // For -serial/-monitor/-qmp/-qtest legacy specs: "chardev:ID" names one, anything else
+    // creates an anonymous one (id "serial0", "compat_monitor0", ...).
+    Result<Chardev*> chardev_from_spec(const std::string& spec, const std::string& implicit_id);
+    // True while no real backend reads stdio (so a second user of stdio is an error).
+    bool stdio_in_use() const;
+
+    // ---- -object / object-add / object-del ----
+    Result<const TypeInfo*> check_object(const OptionList& opts);
+    Status add_object(const OptionList& opts);
+    Status del_object(const std::string& id);
+    Object* find_object(const std::string& id);
+
+    // ---- what is in the configuration ----
+    struct Entry {
+        std::string id;
+        const TypeInfo* type;
+        std::unique_ptr<Object> object;  // null for an onboard entry or a dry run
+    };
+    const std::vector<Entry>& devices() const { return devices_; }
+    const std::vector<Entry>& objects() const { return objects_; }
+    struct ChardevEntry {
+        std::string id;
+        const TypeInfo* type;
+        std::unique_ptr<Chardev> chardev;
+    };
+    const std::vector<ChardevEntry>& chardevs() const { return chardevs_; }
+    // Dry run: record types without creating anything.
+    void set_dry_run(bool dry) { dry_run_ = dry; }
+    bool dry_run() const { return dry_run_; }
+
+    // QOM-style tree: children of a path ({name, type}) and the properties of a node.
+    struct QomChild {
+        std::string name;
+        std::string type;  // "child<T>" or a property type ("string")
+    };
+    Result<std::vector<QomChild>> qom_list(const std::string& path);
+    Result<Json> qom_get(const std::string& path, const std::string& property);
+    std::string qom_tree_text();
+
+    // ---- run state and events ----
+    // QMP's RunState names: "prelaunch", "running", "paused", "shutdown", ...
+    std::string run_state() const;
+    void set_prelaunch(bool p) { prelaunch_ = p; }
+    using EventSink = std::function<void(const std::string& event, const Json& data)>;
+    int add_event_sink(EventSink sink);
+    void remove_event_sink(int handle);
+    void emit_event(const std::string& event, const Json& data = Json::object());
+    // Why the run ends (SHUTDOWN's "reason"): set by quit, else "guest-shutdown".
+    void set_shutdown_reason(std::string r) { shutdown_reason_ = std::move(r); }
+    const std::string& shutdown_reason() const { return shutdown_reason_; }
+
+    // Ends every chardev's I/O (monitors first): call before the machine goes away.
+    void close_chardevs();
+
+private:
+    Status check_id(const std::string& id, const char* what) const;
+    bool id_taken(const std::string& id) const;
+
+    TypeRegistry& registry_;
+    Policy& policy_;
+    RunControl& rc_;
+    Arch arch_ = Arch::kX86_64;
+    Machine* machine_ = nullptr;
+    const TypeInfo* machine_type_ = nullptr;
+    Accelerator* accel_ = nullptr;
+    const TypeInfo* accel_type_ = nullptr;
+    bool dry_run_ = false;
+    bool prelaunch_ = false;
+    std::vector<Entry> devices_;
+    std::vector<Entry> objects_;
+    std::vector<ChardevEntry> chardevs_;
+    std::string shutdown_reason_ = "guest-shutdown";
+
+    std::mutex events_mu_;
+    std::vector<std::pair<int, EventSink>> sinks_;
+    int next_sink_ = 1;
+};
+
+// Wall-clock {"seconds", "microseconds"} for QMP events.
+Json qmp_timestamp();
+
+}  // namespace corvid
