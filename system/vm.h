@@ -2,6 +2,7 @@
 // creation entry points that all go through Policy::check, the QOM-style tree and QMP events.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -115,6 +116,13 @@ public:
     void set_shutdown_reason(std::string r) { shutdown_reason_ = std::move(r); }
     const std::string& shutdown_reason() const { return shutdown_reason_; }
 
+    // quit: the monitor that ran it ends the run after its reply went out (so that the reply
+    // comes before the SHUTDOWN event, as in QEMU). finish_quit() does that once.
+    void request_quit() { quit_pending_.store(true); }
+    void finish_quit() {
+        if (quit_pending_.exchange(false)) rc_.request_shutdown(0);
+    }
+
     // Ends every chardev's I/O (monitors first): call before the machine goes away.
     void close_chardevs();
 
@@ -137,6 +145,7 @@ private:
     std::vector<ChardevEntry> chardevs_;
     std::string shutdown_reason_ = "guest-shutdown";
 
+    std::atomic<bool> quit_pending_{false};
     std::mutex events_mu_;
     std::vector<std::pair<int, EventSink>> sinks_;
     int next_sink_ = 1;

@@ -60,6 +60,7 @@ struct CompileEnv {
     SlowStoreFn slow_store = nullptr;
     const JumpEntry* jump_table = nullptr;
     bool count_insns = false;
+    bool has_popcnt = true;  // x86-64 baseline (v1) does not guarantee POPCNT
 };
 
 // Output besides the code: patch sites that need the final address.
@@ -156,6 +157,7 @@ private:
     void emit_mulhi(uint32_t i, const ir::Inst& in);
     void emit_unary(uint32_t i, const ir::Inst& in);
     void emit_bitrev(const asmjit::x86::Gp& d, ir::Type t);
+    void emit_popcount_swar(const asmjit::x86::Gp& d);
     void emit_convert(uint32_t i, const ir::Inst& in);
     void emit_cmp(uint32_t i, const ir::Inst& in);
     void emit_select(uint32_t i, const ir::Inst& in);

@@ -208,6 +208,31 @@ void BlockCompiler::emit_bitrev(const ax::Gp& d, Type t) {
     if (t == Type::I8) as_.shr(x, 24);
 }
 
+void BlockCompiler::emit_popcount_swar(const ax::Gp& d) {
+    // Bit-parallel count for hosts without POPCNT; the value is zero-extended, so the 64-bit
+    // sequence is right for every type.
+    const ax::Gp x = ax::gpq(d.id());
+    as_.mov(ax::rdx, x);
+    as_.shr(ax::rdx, 1);
+    as_.mov(ax::rcx, Imm(int64_t(0x5555555555555555ull)));
+    as_.and_(ax::rdx, ax::rcx);
+    as_.sub(x, ax::rdx);
+    as_.mov(ax::rcx, Imm(int64_t(0x3333333333333333ull)));
+    as_.mov(ax::rdx, x);
+    as_.shr(ax::rdx, 2);
+    as_.and_(ax::rdx, ax::rcx);
+    as_.and_(x, ax::rcx);
+    as_.add(x, ax::rdx);
+    as_.mov(ax::rdx, x);
+    as_.shr(ax::rdx, 4);
+    as_.add(x, ax::rdx);
+    as_.mov(ax::rcx, Imm(int64_t(0x0F0F0F0F0F0F0F0Full)));
+    as_.and_(x, ax::rcx);
+    as_.mov(ax::rcx, Imm(int64_t(0x0101010101010101ull)));
+    as_.imul(x, ax::rcx);
+    as_.shr(x, 56);
+}
+
 void BlockCompiler::emit_unary(uint32_t i, const ir::Inst& in) {
     const Type t = in.type;
     const unsigned w = ir::bit_width(t);
@@ -244,6 +269,11 @@ void BlockCompiler::emit_unary(uint32_t i, const ir::Inst& in) {
             return;
         }
         case Opcode::Popcount: {
+            if (!env_.has_popcnt) {
+                ax::Gp d = def_reuse(i, in.args[0]);
+                emit_popcount_swar(d);
+                return;
+            }
             Operand a = use_any(in.args[0], ob, false);
             ax::Gp d = def_after(i);
             as_.emit(ax::Inst::kIdPopcnt, gp_of(d.id(), ob), a);

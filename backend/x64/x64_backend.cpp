@@ -57,6 +57,7 @@ X64Backend::X64Backend(size_t code_buffer_bytes, bool count_insns)
       slow_load_(&corvid_slow_load),
       slow_store_(&corvid_slow_store) {
     clear_jump_table();
+    has_popcnt_ = __builtin_cpu_supports("popcnt");
     if (buf_->ok()) build_trampoline();
 }
 
@@ -126,6 +127,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     env.slow_store = slow_store_;
     env.jump_table = jump_table_.get();
     env.count_insns = count_insns_;
+    env.has_popcnt = has_popcnt_;
     CompileOutput out;
     BlockCompiler compiler(env, block, tb, as, *scratch_);
     Status st = compiler.compile(out);

@@ -45,6 +45,8 @@ public:
     void set_count_insns(bool on) { count_insns_ = on; }
     // For tests and benchmarks that run blocks without an Engine.
     void set_slow_paths(SlowLoadFn load, SlowStoreFn store);
+    // Tests: generate code as for a host without POPCNT (detected at construction otherwise).
+    void set_use_popcnt(bool on) { has_popcnt_ = on; }
 
     size_t code_used() const;
     size_t code_capacity() const;
@@ -79,6 +81,7 @@ private:
     uint64_t exit_addr_ = 0;
     size_t code_start_ = 0;  // first byte after the trampoline
     bool count_insns_ = false;
+    bool has_popcnt_ = true;
     bool jump_table_live_ = true;  // false while tracing: the table is empty
     SlowLoadFn slow_load_;
     SlowStoreFn slow_store_;

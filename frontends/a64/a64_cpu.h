@@ -17,6 +17,7 @@ constexpr uint32_t kA64ModeElMask = 0x3;       // bits 1:0: current EL (0 or 1)
 constexpr uint32_t kA64ModeSpSel = 1u << 2;    // SPSel: SP_ELx (1) or SP_EL0 (0) at EL1
 constexpr uint32_t kA64ModeIllegal = 1u << 3;  // PSTATE.IL after an illegal exception return
 constexpr uint32_t kA64ModeAlign = 1u << 4;    // SCTLR_EL1.A: every data access is alignment checked
+constexpr uint32_t kA64ModeFpTrap = 1u << 5;   // CPACR_EL1.FPEN traps FP/SIMD at the current EL
 
 constexpr uint32_t a64_mode(uint32_t el, bool spsel) {
     return (el & kA64ModeElMask) | ((el != 0 && spsel) ? kA64ModeSpSel : 0);
@@ -103,9 +104,16 @@ constexpr uint32_t a64_xreg_offset(unsigned r) { return uint32_t(offsetof(A64Sta
 inline A64State& a64_state(CpuCommon* cpu) { return *reinterpret_cast<A64State*>(cpu); }
 inline const A64State& a64_state(const CpuCommon* cpu) { return *reinterpret_cast<const A64State*>(cpu); }
 
-// The mode bits that the state's PSTATE implies (keep common.mode equal to this).
+// Whether CPACR_EL1.FPEN traps FP/SIMD instructions at the state's EL.
+inline bool a64_fp_traps(const A64State& s) {
+    const uint64_t fpen = (s.cpacr_el1 >> 20) & 3;
+    return s.el == 0 ? fpen != 3 : (fpen == 0 || fpen == 2);
+}
+
+// The mode bits that the state's PSTATE and controls imply (keep common.mode equal to this).
 inline uint32_t a64_state_mode(const A64State& s) {
-    return a64_mode(s.el, s.spsel != 0) | (s.il ? kA64ModeIllegal : 0) | ((s.sctlr_el1 & 2) ? kA64ModeAlign : 0);
+    return a64_mode(s.el, s.spsel != 0) | (s.il ? kA64ModeIllegal : 0) | ((s.sctlr_el1 & 2) ? kA64ModeAlign : 0) |
+           (a64_fp_traps(s) ? kA64ModeFpTrap : 0);
 }
 
 // Packs PSTATE into the SPSR_ELx layout (AArch64: NZCV 31:28, DAIF 9:6, M[3:0] = EL:SPSel).

@@ -36,6 +36,7 @@ const char* cause_name(uint32_t cause) {
         case kCausePcAlign: return "PC Alignment";
         case kCauseIllegalState: return "Illegal Execution State";
         case kCauseIrq: return "IRQ";
+        case kCauseFpAccess: return "FP/SIMD access trap";
         default: return "unknown";
     }
 }
@@ -87,6 +88,10 @@ void A64Frontend::deliver_exception(CpuCommon* cpu, uint32_t cause, uint64_t det
             break;
         case kCauseIllegalState: ec = kEcIllegalState; break;
         case kCauseIrq: vector_kind = 0x80; break;
+        case kCauseFpAccess:
+            ec = kEcFpAccess;
+            iss = 0x1e00000;  // CV=1, COND=0xe, as QEMU reports for AArch64
+            break;
         default:
             log::logf(log::kGuestErrors, "aarch64: unknown exception cause {} at pc 0x{:x}", cause, cpu->pc);
             break;

@@ -102,13 +102,20 @@ void A64Frontend::translate(TranslateContext& ctx) {
             // Drop whatever a handler emitted before it found a reserved value.
             block.insts.resize(mark);
             block.num_labels = labels;
-            if (op == A64Op::kCount) {
-                log::logf(log::kUnimp, "unimplemented A64 encoding 0x{:08x} at pc 0x{:x}", insn, pc);
+            // FP/SIMD space (bits 27:25 = 11x): trapped by CPACR_EL1.FPEN before it is UNDEFINED.
+            const bool fp_space = ((insn >> 26) & 3) == 3;
+            if (op == A64Op::kCount && fp_space && (block.mode & kA64ModeFpTrap)) {
+                b.exit_exception(a64::kCauseFpAccess, insn);
             } else {
-                log::logf(log::kUnimp, "unimplemented A64 encoding 0x{:08x} at pc 0x{:x} ({}: reserved value)", insn,
-                          pc, a64_encodings()[size_t(op)].name);
+                if (op == A64Op::kCount) {
+                    log::logf(log::kUnimp, "unimplemented A64 {}encoding 0x{:08x} at pc 0x{:x}",
+                              fp_space ? "FP/SIMD " : "", insn, pc);
+                } else {
+                    log::logf(log::kUnimp, "unimplemented A64 encoding 0x{:08x} at pc 0x{:x} ({}: reserved value)",
+                              insn, pc, a64_encodings()[size_t(op)].name);
+                }
+                b.exit_exception(a64::kCauseUndefined, insn);
             }
-            b.exit_exception(a64::kCauseUndefined, insn);
             t.ended = true;
         }
         ++count;

@@ -91,6 +91,13 @@ uint64_t write_sctlr(CpuCommon* cpu, uint64_t value, uint64_t pc, uint64_t) {
     return 0;
 }
 
+uint64_t write_cpacr(CpuCommon* cpu, uint64_t value, uint64_t, uint64_t) {
+    A64State& s = a64_state(cpu);
+    s.cpacr_el1 = value & ((3ull << 20) | (1ull << 28));  // FPEN and TTA (no SVE)
+    cpu->mode = a64_state_mode(s);       // FP/SIMD trapping is a translate-time decision
+    return 0;
+}
+
 uint64_t read_cntvct(CpuCommon*, uint64_t, uint64_t, uint64_t) {
     using namespace std::chrono;
     const uint64_t ns = uint64_t(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
@@ -110,6 +117,8 @@ const ir::HelperInfo kHelperWriteDaif = {"a64_write_daif", &write_daif, 1,
 const ir::HelperInfo kHelperWriteSpsel = {"a64_write_spsel", &write_spsel, 1,
                                           ir::kHelperReadsState | ir::kHelperWritesState};
 const ir::HelperInfo kHelperWriteSctlr = {"a64_write_sctlr", &write_sctlr, 2,
+                                          ir::kHelperReadsState | ir::kHelperWritesState};
+const ir::HelperInfo kHelperWriteCpacr = {"a64_write_cpacr", &write_cpacr, 1,
                                           ir::kHelperReadsState | ir::kHelperWritesState};
 const ir::HelperInfo kHelperReadCntvct = {"a64_read_cntvct", &read_cntvct, 0, 0};
 

@@ -27,11 +27,13 @@ enum Cause : uint32_t {
     kCausePcAlign = 7,     // FAR = pc
     kCauseIllegalState = 8,
     kCauseIrq = 9,
+    kCauseFpAccess = 10,   // FP/SIMD while CPACR_EL1.FPEN traps it
 };
 
 // Syndrome values (ESR_ELx.EC and fault status codes).
 enum ExceptionClass : uint32_t {
     kEcUnknown = 0x00,
+    kEcFpAccess = 0x07,
     kEcIllegalState = 0x0e,
     kEcSvc = 0x15,
     kEcHvc = 0x16,
@@ -121,6 +123,7 @@ extern const ir::HelperInfo kHelperSemihosting;
 extern const ir::HelperInfo kHelperWriteDaif;
 extern const ir::HelperInfo kHelperWriteSpsel;
 extern const ir::HelperInfo kHelperWriteSctlr;
+extern const ir::HelperInfo kHelperWriteCpacr;
 extern const ir::HelperInfo kHelperReadCntvct;
 
 }  // namespace corvid::a64

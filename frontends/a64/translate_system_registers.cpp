@@ -24,6 +24,7 @@ enum class Kind : uint8_t {
     kSpEl0,
     kCounter,     // CNTVCT_EL0 / CNTPCT_EL0
     kSctlr,
+    kCpacr,
     kModel,       // read-only value of the CPU model (A64CpuModel::*model)
 };
 
@@ -62,7 +63,7 @@ constexpr SysReg kSysRegs[] = {
     {"VBAR_EL1", 3, 0, 12, 0, 0, FIELD(vbar_el1), 0},
     {"SCTLR_EL1", 3, 0, 1, 0, 0, SPECIAL(kSctlr), 0},
     {"ACTLR_EL1", 3, 0, 1, 0, 1, CONST(0), 0},
-    {"CPACR_EL1", 3, 0, 1, 0, 2, FIELD(cpacr_el1), 0},
+    {"CPACR_EL1", 3, 0, 1, 0, 2, Kind::kCpacr, uint32_t(offsetof(A64State, cpacr_el1)), 0, 0},
     {"TTBR0_EL1", 3, 0, 2, 0, 0, FIELD(ttbr0_el1), 0},
     {"TTBR1_EL1", 3, 0, 2, 0, 1, FIELD(ttbr1_el1), 0},
     {"TCR_EL1", 3, 0, 2, 0, 2, FIELD(tcr_el1), 0},
@@ -145,6 +146,7 @@ bool mrs(Translator& t, uint32_t insn) {
     ValueId v = ir::kNoValue;
     switch (r->kind) {
         case Kind::kField:
+        case Kind::kCpacr:
         case Kind::kModelField: v = b.get_state(Type::I64, r->offset); break;
         case Kind::kConst:
         case Kind::kReadOnly: v = b.c64(r->value); break;
@@ -208,6 +210,10 @@ bool msr_reg(Translator& t, uint32_t insn) {
             return true;
         case Kind::kSctlr:
             b.call_void(kHelperWriteSctlr, v, b.c64(t.pc));
+            t.exit_to(t.pc + 4);
+            return true;
+        case Kind::kCpacr:
+            b.call_void(kHelperWriteCpacr, v);
             t.exit_to(t.pc + 4);
             return true;
     }

@@ -8,7 +8,7 @@ __attribute__((noinline, noclone)) static uint64_t fib(uint32_t n) {
 }
 
 int main(void) {
-    const uint32_t n = SCALE(37, 24);
+    const uint32_t n = SCALE(37, 28);
     bench_result("calls", fib(n));
     return 0;
 }

@@ -191,7 +191,10 @@ static void group_shifts(void) {
                             fold(r, fl, m);
                         }
                     }
-                    /* Rotates: CF (and OF for a count of 1) change; the other flags stay. */
+                    /* Rotates: CF (and OF for a count of 1) change; the other flags stay.
+                     * Counts past the width of an 8/16-bit operand are left out: vendors
+                     * differ on the flags there. */
+                    if (mc >= (uint64_t)sz) continue;
                     for (unsigned o = 0; o < 4; o++) {
                         r = rots[o](sz, vals[i], counts[c], fins[k], &fl);
                         fold(r, fl, mc == 1 ? ARITH : (ARITH & ~OF));

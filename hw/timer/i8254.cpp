@@ -1,7 +1,7 @@
 // i8254 model. Counters are not stepped: a counter's value and output are functions of the
 // time since its count was loaded, and only counter 0 (IRQ0) needs a clock timer, armed for
 // its next output change. Output levels follow the datasheet (mode 2 goes low for the last
-// tick of a period, mode 4/5 strobe low at terminal count), so IRQ0 rises once per period.
+// tick of a period, mode 4/5 strobe low at terminal count); IRQ0 rises once per period.
 #include "hw/timer/i8254.h"
 
 #include "base/log.h"
@@ -82,9 +82,10 @@ int64_t I8254::next_transition_time(const Counter& c, int64_t now) const {
             next = n;
             break;
         case 2: {
+            // The IRQ line (see irq_level_at): up for the tick at each reload, down after it.
             if (n < 2) return -1;
-            const int64_t r = d % n, base = d - r;
-            next = r < n - 1 ? base + n - 1 : base + n;
+            const int64_t r = d % n;
+            next = (r == 0 && d != 0) ? d + 1 : d - r + n;
             break;
         }
         case 3: {
@@ -105,10 +106,22 @@ int64_t I8254::next_transition_time(const Counter& c, int64_t now) const {
     return c.load_time + ticks_to_ns_ceil(next);
 }
 
+bool I8254::irq_level_at(const Counter& c, int64_t now) const {
+    // In mode 2 the IRQ line is driven as QEMU does: high for the tick at each reload instead
+    // of the datasheet's one-tick low pulse before it. The rising edges (one per period, at
+    // the reload) are the same; this way programming mode 2 does not raise an immediate edge.
+    if (c.mode == 2) {
+        if (c.null_count) return false;
+        const int64_t d = ticks_since_load(c, now);
+        return c.count >= 2 && d != 0 && d % c.count == 0;
+    }
+    return output_at(c, now);
+}
+
 void I8254::schedule(int index, int64_t now) {
     Counter& c = counters_[index];
     if (c.timer < 0) return;
-    if (irq0_) irq0_(output_at(c, now));
+    if (irq0_) irq0_(irq_level_at(c, now));
     c.next_transition = next_transition_time(c, now);
     if (c.next_transition < 0) {
         clock_.cancel(c.timer);
@@ -240,7 +253,7 @@ void I8254::write(uint64_t offset, uint64_t value, unsigned size) {
         c.status_latched = false;
         if (c.timer >= 0) {
             clock_.cancel(c.timer);
-            if (irq0_) irq0_(output_at(c, clock_.now_ns()));
+            if (irq0_) irq0_(irq_level_at(c, clock_.now_ns()));
         }
         return;
     }

@@ -63,7 +63,8 @@ private:
     int64_t ticks_since_load(const Counter& c, int64_t now) const;
     uint16_t count_at(const Counter& c, int64_t now) const;
     bool output_at(const Counter& c, int64_t now) const;
-    // Absolute clock time of the next output change after `now`, -1 if none.
+    bool irq_level_at(const Counter& c, int64_t now) const;
+    // Absolute clock time of the next change of the IRQ level after `now`, -1 if none.
     int64_t next_transition_time(const Counter& c, int64_t now) const;
     void load_count(int index, uint32_t value);
     void latch_count(int index);

@@ -117,7 +117,7 @@ std::string Hmp::execute(const std::string& raw_line) {
     }
     if (cmd == "quit" || cmd == "q") {
         vm_.set_shutdown_reason("host-qmp-quit");
-        rc.request_shutdown(0);
+        vm_.request_quit();
         return {};
     }
     if (cmd == "x" || cmd == "xp") return memory_dump(cmd, args);

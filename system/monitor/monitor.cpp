@@ -74,6 +74,7 @@ void Monitor::received(const uint8_t* data, size_t size) {
         }
         text += kHmpPrompt;
         chr_.write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+        vm_.finish_quit();
     }
 }
 

@@ -35,6 +35,7 @@ void QmpSession::feed(const uint8_t* data, size_t size) {
             return;
         }
         send_json(handle(*value));
+        vm_.finish_quit();
     });
 }
 

@@ -173,7 +173,7 @@ QmpResult q_system_reset(Vm& vm, const Json&) {
 
 QmpResult q_quit(Vm& vm, const Json&) {
     vm.set_shutdown_reason("host-qmp-quit");
-    vm.run_control().request_shutdown(0);
+    vm.request_quit();
     return Json::object();
 }
 

@@ -121,7 +121,8 @@ TEST_P(BranchSystem, SystemRegisters) {
         mrs x17, sctlr_el1
         mrs x18, dczid_el0
         mrs x19, id_aa64pfr0_el1
-        msr cpacr_el1, x4
+        ldr x21, =0x10301234      // TTA, FPEN = 0b11 and bits that are RES0
+        msr cpacr_el1, x21
         mrs x20, cpacr_el1
         wfi
     )");
@@ -145,7 +146,7 @@ TEST_P(BranchSystem, SystemRegisters) {
     EXPECT_EQ(m.s().x[17], 0x40012345u);
     EXPECT_EQ(m.s().x[18], 4u);
     EXPECT_EQ(m.s().x[19], 0xff0022u);  // FP/AdvSIMD not implemented
-    EXPECT_EQ(m.s().x[20], 0x1234u);
+    EXPECT_EQ(m.s().x[20], 0x10300000u);
 }
 
 TEST_P(BranchSystem, UnknownSystemRegisterIsUndefined) {

@@ -37,14 +37,48 @@ TEST_P(Exceptions, UndefinedInstruction) {
     EXPECT_EQ(m.s().spsr_el1, 0x40000005u);
 }
 
-TEST_P(Exceptions, FpSimdIsUndefinedForNow) {
+// CPACR_EL1.FPEN is 0 at reset: FP/SIMD traps with EC 0x07 (ESR 0x1fe00000, as QEMU).
+TEST_P(Exceptions, FpSimdTrapsWhileCpacrDisablesIt) {
     RUN_A64(R"(
         fmov d0, x1
         wfi
     )");
     expect_vector(0x200);
-    EXPECT_EQ(ec(), 0x00u);
+    EXPECT_EQ(m.s().esr_el1, 0x1fe00000u);
     EXPECT_EQ(m.s().elr_el1, kCode);
+}
+
+// With FPEN = 0b11 FP/SIMD is not trapped but not implemented either: UNDEFINED.
+TEST_P(Exceptions, FpSimdIsUndefinedWhenEnabled) {
+    RUN_A64(R"(
+        mov x0, #(3 << 20)
+        msr cpacr_el1, x0
+        mrs x2, cpacr_el1
+        ldr q0, [x1]
+        wfi
+    )");
+    expect_vector(0x200);
+    EXPECT_EQ(ec(), 0x00u);
+    EXPECT_EQ(m.s().elr_el1, kCode + 12);
+    EXPECT_EQ(m.s().x[2], 3u << 20);
+}
+
+// FPEN = 0b01 traps EL0 only.
+TEST_P(Exceptions, FpSimdTrapAtEl0Only) {
+    RUN_A64(R"(
+        mov x0, #(1 << 20)
+        msr cpacr_el1, x0
+        ldr x0, =0x40000100
+        msr elr_el1, x0
+        msr spsr_el1, xzr
+        eret
+        .org 0x100
+        fmov d0, x1
+        wfi
+    )");
+    expect_vector(0x400);
+    EXPECT_EQ(ec(), 0x07u);
+    EXPECT_EQ(m.s().elr_el1, 0x40000100u);
 }
 
 TEST_P(Exceptions, SvcSavesFlagsAndReturnAddress) {

@@ -213,7 +213,8 @@ TEST(A64Frontend, CpuModelsAndReset) {
     EXPECT_EQ(s->excl_valid, 0u);
     EXPECT_EQ(s->el, 1u);
     EXPECT_EQ(s->daif, kDaifMask);
-    EXPECT_EQ(s->common.mode, a64_mode(1, true));
+    // EL1h, and FP/SIMD trapped because CPACR_EL1.FPEN is 0 at reset.
+    EXPECT_EQ(s->common.mode, a64_mode(1, true) | kA64ModeFpTrap);
     EXPECT_EQ(s->midr_el1, 0x410fd034u);
     EXPECT_EQ(s->mpidr_el1, 0x80000000u);
 }

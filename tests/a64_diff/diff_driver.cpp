@@ -126,6 +126,7 @@ bool unicorn_artifact(const TestCase& tc, const Outcome& want) {
     const uint64_t index = (want.state.pc - kSlot) / 4;
     if (index >= tc.words.size()) return false;
     const uint32_t w = tc.words[index];
+    if (tc.ops[index] == A64Op::kCount) return false;
     if (std::string_view(a64_encodings()[size_t(tc.ops[index])].handler) != "store_exclusive") return false;
     const unsigned n = (w >> 5) & 31;
     return (n == 31 ? want.state.sp : want.state.x[n]) == ~0ull;
@@ -139,7 +140,7 @@ bool unicorn_misses_ordered_alignment(const TestCase& tc, const Outcome& want, c
     if (want.kind != Outcome::Kind::kOk || got.kind != Outcome::Kind::kFault) return false;
     if ((got.esr >> 26) != kEcDataAbortSame || (got.esr & 0x3f) != kDfscAlignment || got.elr < kSlot) return false;
     const uint64_t index = (got.elr - kSlot) / 4;
-    return index < tc.words.size() &&
+    return index < tc.words.size() && tc.ops[index] != A64Op::kCount &&
            std::string_view(a64_encodings()[size_t(tc.ops[index])].handler) == "load_store_ordered";
 }
 

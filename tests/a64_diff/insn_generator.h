@@ -35,13 +35,14 @@ struct TestCase {
     std::vector<A64Op> ops;
     ArchState init;               // pc = kSlot
     bool fault_only = false;      // some instruction is kFaultOnly
+    bool unallocated = false;     // one word that no decode row matches (ops[0] == kCount)
 };
 
 class InsnGenerator {
 public:
     InsnGenerator();
     // The case for `seed`: one instruction, or (a quarter of the time) a short straight-line
-    // sequence of 2-4 whose last one may branch.
+    // sequence of 2-4 whose last one may branch, or (one time in 16) one unallocated word.
     TestCase make_case(uint64_t seed) const;
     // One instruction word of row `op` with random operand bits (reserved combinations that
     // are architecturally CONSTRAINED UNPREDICTABLE are re-drawn).

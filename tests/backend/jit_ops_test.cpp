@@ -108,6 +108,23 @@ TEST(JitOps, EveryBinaryAndUnaryOpcodeAtEveryType) {
     }
 }
 
+TEST(JitOps, PopcountWithoutHostPopcnt) {
+    for (Type t : kTypes) {
+        Jit jit;
+        jit.backend.set_use_popcnt(false);
+        JitCpu cpu;
+        TranslatedBlock* tb = jit.compile(op_block(Opcode::Popcount, t, t, 1));
+        ASSERT_NE(tb, nullptr);
+        EXPECT_EQ(jit.backend.disassemble(*tb).find("popcnt"), std::string::npos);
+        for (uint64_t a : edge_values(t)) {
+            cpu.set(st(0), a);
+            jit.backend.execute(&cpu.common, tb);
+            ASSERT_EQ(cpu.get(st(3), ir::bit_width(t) / 8), ir::eval_pure(Opcode::Popcount, t, t, a, 0, 0))
+                << ir::type_name(t) << " 0x" << std::hex << a;
+        }
+    }
+}
+
 TEST(JitOps, ImmediateSecondOperand) {
     for (const OpCase& c : kBinary) {
         if (c.nargs != 2) continue;

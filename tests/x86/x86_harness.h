@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend/x64/x64_backend.h"
+#include "base/log.h"
 #include "base/memory_bus.h"
 #include "frontends/x86/x86_frontend.h"
 #include "frontends/x86/x86_segments.h"
@@ -108,6 +109,10 @@ inline const char* backend_name(Backend b) { return b == Backend::kInterp ? "int
 
 struct Machine {
     explicit Machine(Backend kind) : frontend(&platform), cpu(std::make_unique<X86State>()) {
+        // CORVID_X86_TEST_LOG=in_asm,int,... turns on the -d categories for debugging a test.
+        if (const char* cats = std::getenv("CORVID_X86_TEST_LOG")) {
+            if (auto m = log::parse_categories(cats)) log::set_mask(*m);
+        }
         EngineOptions opts;
         opts.backend = kind == Backend::kJit ? EngineOptions::BackendKind::kJit : EngineOptions::BackendKind::kInterp;
         std::unique_ptr<ExecBackend> be = kind == Backend::kJit ? make_x64_backend(4u << 20) : make_interp_backend();
