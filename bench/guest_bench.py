@@ -10,9 +10,19 @@ With --callgrind, runs the small variants (<name>-small.elf, built with -DSMALL)
 instruction count comes from Corvid's `-accel tcg,count-insns=on,stats=on` statistics and is
 used for QEMU too (the program is identical). A trivial guest (empty.elf) is measured the same
 way and its host instructions are subtracted, so that emulator start-up does not count.
+
+With --perf WORKLOAD, records Corvid (JIT) running WORKLOAD under `perf record` while logging
+the translated blocks (-d in_asm,out_asm), then maps the samples that fall into generated code
+back to guest blocks: prints the host functions outside generated code, the hottest guest
+blocks (guest code, host code size, share of samples) and a rough breakdown of the samples in
+generated code by what the host instruction does (flags, softmmu TLB check, guest register
+loads/stores, block ends). perf attributes some cost to the instruction after the expensive
+one (skid), so the breakdown is indicative.
 """
 
 import argparse
+import bisect
+import collections
 import os
 import re
 import subprocess
@@ -143,6 +153,100 @@ def callgrind(args):
     print("per-insn columns: (Ir - start-up Ir) / (guest insns - start-up guest insns); ratio = QEMU/Corvid")
 
 
+def parse_translation_log(path):
+    """Blocks from a -d in_asm,out_asm log: list of (host start, host end, guest lines, host lines)."""
+    blocks, guest, host, state = [], [], [], None
+
+    def flush():
+        if host:
+            addrs = [int(h.split(":")[0], 16) for h in host]
+            blocks.append((min(addrs), max(addrs) + 16, list(guest), list(host)))
+
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("IN:"):
+                flush()
+                guest, host, state = [], [], "in"
+            elif line.startswith("OUT:"):
+                state = "out"
+            elif line.startswith("0x") and state == "in":
+                guest.append(line)
+            elif line.startswith("0x") and state == "out":
+                host.append(line)
+    flush()
+    blocks.sort()
+    return blocks
+
+
+HOST_CATEGORIES = [
+    ("flags (NZCV compute/store)", re.compile(r"\b(stc|adc|set[a-z]+|movzx)\b|dword ptr \[r15 \+ 0x21(58|5c|60|64)\]")),
+    ("softmmu TLB check", re.compile(r"shr\s+rax, 7|and\s+eax, 0x1fe0|and\s+rdx, 0xfff|\[r15 \+ rax")),
+    ("exit_request check", re.compile(r"dword ptr \[r15 \+ 8\]")),
+    ("block end / branch", re.compile(r"^(jmp|je|jne|nop)\b")),
+    ("guest register load/store", re.compile(r"qword ptr \[r15 \+ 0x2[0-9a-f]{3}\]")),
+]
+
+
+def categorize(text):
+    for name, rx in HOST_CATEGORIES:
+        if rx.search(text):
+            return name
+    return "computation/other"
+
+
+def perf_profile(args, workload):
+    with tempfile.TemporaryDirectory() as d:
+        data, log = os.path.join(d, "perf.data"), os.path.join(d, "tb.log")
+        cmd = ["perf", "record", "-q", "-F", "4000", "-o", data] + corvid_cmd(args, elf_path(args, workload))
+        cmd += ["-d", "in_asm,out_asm", "-D", log]
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=args.timeout, check=False)
+        script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, check=False).stdout.decode(errors="replace")
+        blocks = parse_translation_log(log)
+    starts = [b[0] for b in blocks]
+    host_text = {}
+    for b in blocks:
+        for h in b[3]:
+            addr, text = h.split(":", 1)
+            host_text[int(addr, 16)] = text.strip()
+    per_block, outside, categories = collections.Counter(), collections.Counter(), collections.Counter()
+    total = 0
+    for line in script.splitlines():
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        try:
+            ip = int(parts[0], 16)
+        except ValueError:
+            continue
+        total += 1
+        i = bisect.bisect_right(starts, ip) - 1
+        if i >= 0 and blocks[i][0] <= ip < blocks[i][1]:
+            per_block[i] += 1
+            categories[categorize(host_text.get(ip, ""))] += 1
+        else:
+            outside[parts[1].strip() if len(parts) > 1 else "?"] += 1
+    if not total:
+        print("perf recorded no samples (is perf allowed? see /proc/sys/kernel/perf_event_paranoid)")
+        return
+    in_jit = sum(per_block.values())
+    print(f"\nperf profile of {workload} on Corvid (JIT): {total} samples, {100 * in_jit / total:.1f}% in generated code")
+    print("outside generated code:")
+    for sym, n in outside.most_common(8):
+        print(f"  {100 * n / total:5.1f}%  {sym}")
+    print("generated code, by kind of host instruction (% of all samples):")
+    for name, n in categories.most_common():
+        print(f"  {100 * n / total:5.1f}%  {name}")
+    print("hottest guest blocks:")
+    for i, n in per_block.most_common(5):
+        start, _, guest, host = blocks[i]
+        print(f"  {100 * n / total:5.1f}%  {len(guest)} guest insns -> {len(host)} host insns")
+        for g in guest:
+            print(f"           {g}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory (default: build/)")
@@ -154,6 +258,7 @@ def main():
     ap.add_argument("--cg-timeout", type=float, default=1800)
     ap.add_argument("--callgrind", action="store_true", help="also measure host insns per guest insn")
     ap.add_argument("--no-timing", action="store_true", help="skip the timing table")
+    ap.add_argument("--perf", metavar="WORKLOAD", help="profile Corvid on WORKLOAD with perf (see above)")
     ap.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = ap.parse_args()
     args.corvid = args.corvid or os.path.join(args.build, "corvid-system-aarch64")
@@ -168,6 +273,8 @@ def main():
         ok = timing(args)
     if args.callgrind:
         callgrind(args)
+    if args.perf:
+        perf_profile(args, args.perf)
     return 0 if ok else 1
 
 

@@ -14,6 +14,10 @@ public:
         rc.set_vcpu_service(true);
         while (!rc.should_stop()) {
             rc.service();
+            if (rc.reset_requested()) {
+                rc.clear_reset();
+                machine.reset();
+            }
             machine.poll_devices();
             int64_t next = machine.next_deadline_ns();
             auto ms = next < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(next / 1000000 + 1);

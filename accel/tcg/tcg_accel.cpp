@@ -26,6 +26,7 @@ public:
         // -S: the vCPU stays stopped (in rc.service()) until the monitor's cont or a signal.
         if (start_stopped) rc.pause();
         rc.set_kick([this] { cpu_->kick(); });
+        machine.set_cpu_kick([&rc] { rc.notify(); });
         rc.set_vcpu_service(true);
         while (!rc.should_stop()) {
             rc.service();  // monitor commands run here, between guest runs; stop parks here
@@ -43,7 +44,11 @@ public:
             switch (cpu_->run()) {
                 case TcgCpu::Event::kIdle:
                     // wfi/hlt: sleep until something happens (input, a signal, a reset...).
-                    if (!cpu_->has_work()) rc.wait(std::chrono::milliseconds(100));
+                    if (!cpu_->has_work()) {
+                        int64_t ns = machine.next_deadline_ns();
+                        int64_t ms = ns < 0 ? 100 : std::min<int64_t>(100, (ns + 999'999) / 1'000'000);
+                        rc.wait(std::chrono::milliseconds(ms));
+                    }
                     break;
                 case TcgCpu::Event::kContinue: break;
                 case TcgCpu::Event::kFatal: rc.request_shutdown(1); break;
@@ -51,6 +56,7 @@ public:
         }
         rc.set_vcpu_service(false);
         rc.set_kick(nullptr);
+        machine.set_cpu_kick(nullptr);
         if (opts_.stats) fmt::print(stderr, "{}", cpu_->stats_report());
         return rc.exit_status();
     }

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "backend/x64/x64_backend.h"
+#include "base/run_control.h"
 #include "frontends/a64/a64_frontend.h"
+#include "frontends/x86/x86_frontend.h"
 #include "translator/engine.h"
 
 namespace corvid {
@@ -71,6 +73,77 @@ private:
     A64State state_;
 };
 
+// The x86 vCPU: the board's I/O port space behind in/out, its PIC behind INTR, PVH entry.
+class X86TcgCpu : public TcgCpu, public X86Platform {
+public:
+    X86TcgCpu(Machine& m, const TcgOptions& o)
+        : machine_(m), frontend_(this), engine_(frontend_, m.memory(), engine_options(o), make_backend(o)) {
+        reset();
+    }
+
+    // X86Platform
+    uint64_t io_read(uint16_t port, unsigned size) override {
+        uint64_t v = ~0ull;
+        if (MemoryBus* io = machine_.io()) {
+            if (io->read(port, size, &v) != MemResult::kOk) v = ~0ull;
+        }
+        return size >= 8 ? v : (v & ((1ull << (8 * size)) - 1));
+    }
+    void io_write(uint16_t port, uint64_t value, unsigned size) override {
+        if (MemoryBus* io = machine_.io()) (void)io->write(port, size, value);
+    }
+    void triple_fault() override {
+        RunControl& rc = machine_.options().run_control ? *machine_.options().run_control : RunControl::global();
+        rc.request_reset();
+        state_.common.exit_request.store(1);
+    }
+
+    Event run() override {
+        X86InterruptSource* pic = machine_.x86_interrupts();
+        if (pic && pic->intr_pending() && X86Frontend::interrupts_enabled(state_)) {
+            int vector = pic->acknowledge();
+            if (vector >= 0 && frontend_.take_pending_interrupt(state_, vector)) halted_ = false;
+        }
+        if (halted_) return Event::kIdle;
+        RunExit r = engine_.run(&state_.common);
+        if (r.kind == RunExit::Kind::kError) {
+            fmt::print(stderr, "corvid: internal translator error: {}\n{}", r.error, dump());
+            return Event::kFatal;
+        }
+        if (r.kind == RunExit::Kind::kHalt && r.halt == ir::HaltReason::kWaitForInterrupt) {
+            halted_ = true;
+            return has_work() ? Event::kContinue : Event::kIdle;
+        }
+        return Event::kContinue;
+    }
+
+    void kick() override { state_.common.exit_request.store(1, std::memory_order_relaxed); }
+    bool has_work() const override {
+        X86InterruptSource* pic = machine_.x86_interrupts();
+        return pic && pic->intr_pending() && X86Frontend::interrupts_enabled(state_);
+    }
+
+    void reset() override {
+        engine_.flush_all();
+        state_.common.engine = &engine_;
+        state_.common.exit_request.store(0);
+        X86BootState boot = machine_.x86_boot_state();
+        frontend_.reset_pvh(state_, boot.entry, boot.ebx);
+        engine_.tlb_flush(&state_.common);
+        halted_ = false;
+    }
+
+    std::string dump() const override { return frontend_.dump_state(&state_.common); }
+    std::string stats_report() const override { return engine_.stats_report(); }
+
+private:
+    Machine& machine_;
+    X86Frontend frontend_;
+    Engine engine_;
+    X86State state_;
+    bool halted_ = false;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<TcgCpu>> make_tcg_cpu(Machine& machine, const TcgOptions& options) {
@@ -79,20 +152,7 @@ Result<std::unique_ptr<TcgCpu>> make_tcg_cpu(Machine& machine, const TcgOptions&
         if (!model) return make_error(fmt::format("unable to find CPU model '{}'", machine.options().cpu_model));
         return std::unique_ptr<TcgCpu>(std::make_unique<A64TcgCpu>(machine, model, options));
     }
-    if (machine.has_kernel()) {
-        return make_error("x86 guest code cannot run under the translator yet (use -accel kvm)");
-    }
-    // No kernel on an x86 board: the firmware's idle loop is what the guest would run; until the
-    // x86 frontend exists the vCPU is modelled as halted.
-    struct IdleCpu : TcgCpu {
-        Event run() override { return Event::kIdle; }
-        void kick() override {}
-        bool has_work() const override { return false; }
-        void reset() override {}
-        std::string dump() const override { return "the vCPU is halted\n"; }
-        std::string stats_report() const override { return {}; }
-    };
-    return std::unique_ptr<TcgCpu>(std::make_unique<IdleCpu>());
+    return std::unique_ptr<TcgCpu>(std::make_unique<X86TcgCpu>(machine, options));
 }
 
 }  // namespace corvid

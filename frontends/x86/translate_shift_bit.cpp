@@ -114,7 +114,7 @@ void bt_common(Translator& t, unsigned kind, ValueId off, bool adjust_mem) {
     if (in.is_mem) {
         addr = t.ea();
         if (adjust_mem) {
-            ValueId disp = b.ashr(b.sext(Type::I64, off), b.c64(size_log2(w)));
+            ValueId disp = b.ashr(b.sext(Type::I64, off), b.c64(size_log2(size) + 3));  // log2(w)
             addr = b.add(addr, b.shl(disp, b.c64(size_log2(size))));
         }
         val = t.load(addr, size);

@@ -105,7 +105,7 @@ void register_x86_device_types(TypeRegistry& r) {
     TypeInfo dbg;
     dbg.name = kTypeIsaDebugExit;
     dbg.parent = kTypeIsaDevice;
-    dbg.description = "ends the run with status (value << 1) | 1 on a write (test device)";
+    dbg.description = "test device: a write of v ends the run with exit status 2v+1";
     // A guest must not be able to end the process at will where a boundary matters.
     dbg.security = Security::kInsecure;
     dbg.user_creatable = true;

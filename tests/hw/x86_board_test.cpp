@@ -247,11 +247,38 @@ TEST(X86Board, FirmwareBlobRunsOnQemu) {
         if (::access((std::string(dir) + "qemu-system-x86_64").c_str(), X_OK) == 0) qemu = std::string(dir) + "qemu-system-x86_64";
     }
     if (qemu.empty()) GTEST_SKIP() << "qemu-system-x86_64 not installed";
-    const std::string elf = write_pvh_elf("fw", x86_firmware_image(0x100000), true, false);
+    // QEMU looks for the note inside a loaded segment (as linkers lay it out): the segment
+    // holds the note, then the firmware at 0x100020, and PT_NOTE points into it.
+    const std::vector<uint8_t> note = testing::make_note("Xen", kXenElfNotePhys32Entry, testing::le_bytes(0x100020, 4));
+    ASSERT_LE(note.size(), 0x20u);
+    testing::Elf64Builder eb;
+    eb.machine = EM_X86_64;
+    eb.entry = 0x100020;
+    testing::SegSpec load;
+    load.paddr = 0x100000;
+    load.data = note;
+    load.data.resize(0x20, 0);
+    const std::vector<uint8_t> fw = x86_firmware_image(0x100020);
+    load.data.insert(load.data.end(), fw.begin(), fw.end());
+    eb.segs.push_back(load);
+    testing::SegSpec ns;
+    ns.type = PT_NOTE;
+    ns.data = note;
+    eb.segs.push_back(ns);
+    std::vector<uint8_t> img = eb.build();
+    uint64_t load_off = 0;
+    testing::Elf64Builder::edit_phdr(img, 0, [&](Elf64_Phdr& p) { load_off = p.p_offset; });
+    testing::Elf64Builder::edit_phdr(img, 1, [&](Elf64_Phdr& p) {
+        p.p_offset = load_off;
+        p.p_paddr = p.p_vaddr = 0x100000;
+        p.p_align = 4;  // QEMU steps through notes by the segment alignment
+    });
+    const std::string elf = ::testing::TempDir() + "fw" + std::to_string(::getpid()) + ".elf";
+    std::ofstream(elf, std::ios::binary).write(reinterpret_cast<const char*>(img.data()), static_cast<std::streamsize>(img.size()));
     ProcessResult r = run_process({qemu, "-M", "pc", "-display", "none", "-serial", "stdio", "-kernel", elf},
                                   {}, std::chrono::seconds(4));
     std::remove(elf.c_str());
-    EXPECT_TRUE(r.timed_out) << "the firmware should halt, not exit";
+    EXPECT_TRUE(r.timed_out) << "the firmware should halt, not exit; stderr: " << r.err;
     EXPECT_EQ(r.out, std::string(kX86FirmwareBanner));
 }
 

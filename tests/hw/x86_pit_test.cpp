@@ -87,7 +87,7 @@ struct PitFixture : ::testing::Test {
     }
     int rising_edges() const {
         int n = 0;
-        for (size_t i = 1; i < irq.size(); i++) n += irq[i] && !irq[i - 1];
+        for (size_t i = 0; i < irq.size(); i++) n += irq[i] && (i == 0 || !irq[i - 1]);
         return n;
     }
 };

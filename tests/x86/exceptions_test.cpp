@@ -16,12 +16,12 @@ protected:
             m_->load(h, code);
             m_->set_gate(v, h);
         }
+        m_->s().regs[15] = ~0ull;  // "no exception" until a handler runs
     }
-    // Runs from kCode in long mode with handlers installed.
-    RunExit run64(const std::string& src) {
+    // Runs the loaded program from kCode in long mode with handlers installed.
+    RunExit run64() {
         m_->enter_long_mode(kCode);
         install_handlers();
-        m_->s().regs[15] = ~0ull;
         return m_->run();
     }
     uint64_t frame(unsigned i) { return m_->bus.read64(m_->reg(14) + 8 * i); }
@@ -38,7 +38,7 @@ protected:
 
 TEST_P(ExceptionsTest, UndefinedOpcode) {
     X86_LOAD("mov eax, 1\n ud2\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 6u);
     EXPECT_EQ(frame(0), kCode + 5);  // rip of ud2
     EXPECT_EQ(frame(1), 0x08u);
@@ -48,25 +48,25 @@ TEST_P(ExceptionsTest, UndefinedOpcode) {
 
 TEST_P(ExceptionsTest, UnimplementedEncodingIsUd) {
     X86_LOAD("nop\n .byte 0x0f, 0x38, 0x00, 0xc1\n", 64);  // pshufb: SSSE3 is not advertised
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 6u);
     EXPECT_EQ(frame(0), kCode + 1);
 }
 
 TEST_P(ExceptionsTest, DivideErrors) {
     X86_LOAD("xor ebx, ebx\n mov eax, 7\n div ebx\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 0u);
     EXPECT_EQ(frame(0), kCode + 7);
     // Quotient overflow.
     SetUp();
     X86_LOAD("mov edx, 5\n xor eax, eax\n mov ebx, 2\n div ebx\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 0u);
     // idiv INT_MIN / -1.
     SetUp();
     X86_LOAD("mov rax, 0x8000000000000000\n cqo\n mov rbx, -1\n idiv rbx\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 0u);
 }
 
@@ -95,7 +95,7 @@ TEST_P(ExceptionsTest, DivisionResults) {
         mov r13, rax
         hlt
     )", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(m_->reg(15), ~0ull);  // no exception
     EXPECT_EQ(m_->reg(8), 1000000007ull / 97);
     EXPECT_EQ(m_->reg(9), 1000000007ull % 97);
@@ -108,20 +108,20 @@ TEST_P(ExceptionsTest, DivisionResults) {
 
 TEST_P(ExceptionsTest, GeneralProtection) {
     X86_LOAD("mov rax, 0x8000000000000000\n mov [rax], rax\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 13u);
     EXPECT_EQ(frame(0), 0u);  // error code
     EXPECT_EQ(frame(1), kCode + 10);
     // Selector beyond the GDT limit: #GP(selector).
     SetUp();
     X86_LOAD("mov ax, 0x48\n mov ds, ax\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 13u);
     EXPECT_EQ(frame(0), 0x48u);
     // Unknown MSR.
     SetUp();
     X86_LOAD("mov ecx, 0x12345\n rdmsr\n", 64);
-    ASSERT_EQ(run64("").kind, RunExit::Kind::kHalt);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 13u);
     EXPECT_EQ(frame(1), kCode + 5);
 }
