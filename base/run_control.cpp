@@ -63,7 +63,9 @@ void RunControl::notify() {
 }
 
 void RunControl::wait(std::chrono::milliseconds timeout) {
-    if (event_fd_ < 0) return;
+    // A stop request is sticky: never sleep once one is pending (its wake-up may already
+    // have been consumed by an earlier wait).
+    if (event_fd_ < 0 || should_stop()) return;
     struct pollfd p = {event_fd_, POLLIN, 0};
     // A signal (EINTR) ends the wait too: callers re-check their conditions and wait again.
     (void)poll(&p, 1, timeout.count() < 0 ? -1 : int(timeout.count()));

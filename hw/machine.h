@@ -1,6 +1,7 @@
 // A board: its memory map, onboard devices and kernel loading. Accelerators run its vCPU.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -104,9 +105,19 @@ public:
     // Devices call this when an interrupt line to the CPU changes or a timer needs service:
     // the accelerator installs a function that makes the vCPU leave guest code soon.
     // Must be async-signal-safe and thread-safe (it only stores atomics).
-    void set_cpu_kick(std::function<void()> kick) { cpu_kick_ = std::move(kick); }
+    // kick_cpu may run in another thread (the x86 boards' timer kicker) while the accelerator
+    // installs or clears the function, so the current one is published through an atomic
+    // pointer and replaced ones are kept alive until the machine goes away.
+    void set_cpu_kick(std::function<void()> kick) {
+        std::function<void()>* f = nullptr;
+        if (kick) {
+            kick_fns_.push_back(std::make_unique<std::function<void()>>(std::move(kick)));
+            f = kick_fns_.back().get();
+        }
+        cpu_kick_.store(f, std::memory_order_release);
+    }
     void kick_cpu() const {
-        if (cpu_kick_) cpu_kick_();
+        if (std::function<void()>* f = cpu_kick_.load(std::memory_order_acquire)) (*f)();
     }
 
     // Types of the devices the board builds by itself (for the security report and the
@@ -117,7 +128,8 @@ protected:
     MachineOptions options_;
     uint64_t entry_ = 0;
     std::vector<std::string> onboard_;
-    std::function<void()> cpu_kick_;
+    std::atomic<std::function<void()>*> cpu_kick_{nullptr};
+    std::vector<std::unique_ptr<std::function<void()>>> kick_fns_;  // owned by the vCPU/main thread
 };
 
 }  // namespace corvid

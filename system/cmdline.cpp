@@ -32,7 +32,7 @@ constexpr OptDef kOpts[] = {
     {"initrd", Opt::kInitrd, true, "-initrd file    use 'file' as initial ram disk"},
     {"nographic", Opt::kNographic, false, "-nographic      no graphical output; serial port on stdio"},
     {"display", Opt::kDisplay, true, "-display none   no display"},
-    {"serial", Opt::kSerial, true, "-serial dev     redirect the serial port to dev (stdio, null, file:PATH)"},
+    {"serial", Opt::kSerial, true, "-serial dev     redirect the serial port to dev (stdio, null, none, file:PATH,\n                unix:PATH[,server][,nowait], tcp:HOST:PORT[,server][,nowait], chardev:ID)"},
     {"d", Opt::kDebug, true, "-d item1,...    enable logging of specified items (use '-d help' for a list)"},
     {"D", Opt::kLogFile, true, "-D logfile      output log to logfile (default stderr)"},
     {"compat", Opt::kCompat, true, "-compat insecure-types=accept|warn|reject\n                policy for types not declared secure (reject == require-secure)"},

@@ -81,7 +81,8 @@ std::string security_report_text(const SecurityReport& r) {
         out += line + "\n";
     }
     out += fmt::format("Verdict: {}\n", verdict_description(r.verdict));
-    out += fmt::format("Configuration: {} at level {}\n", r.accepted ? "accepted" : "rejected", policy_level_name(r.level));
+    out += fmt::format("Configuration: {} at level {}\n", r.accepted ? "accepted" : "rejected",
+                       policy_level_name(r.level));
     return out;
 }
 

@@ -25,8 +25,8 @@ struct SecurityItem {
     std::string type;
     Security security = Security::kUndeclared;
     bool onboard = false;
-    bool allowed = true;      // passes the level in force
-    std::string message;      // the policy message when not allowed
+    bool allowed = true;  // passes the level in force
+    std::string message;  // the policy message when not allowed
 };
 
 struct SecurityReport {

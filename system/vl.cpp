@@ -3,16 +3,16 @@
 // accelerator, start the monitors, run. -security-report stops before anything runs.
 #include "system/vl.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "accel/accel.h"
 #include "base/log.h"
 #include "base/run_control.h"
+#include "hw/clock.h"
 #include "policy/policy.h"
 #include "system/chardev/chardev.h"
 #include "system/cmdline.h"
@@ -283,14 +283,16 @@ int system_main(Arch arch, int argc, char** argv) {
     if (!mc.memory_backend.empty()) {
         auto* backend = dynamic_cast<MemoryBackendRam*>(vm.find_object(mc.memory_backend));
         bool known = backend != nullptr;
-        for (const auto& o : vm.objects()) known |= (dry && o.id == mc.memory_backend && o.type->name == "memory-backend-ram");
+        for (const auto& o : vm.objects())
+            known |= (dry && o.id == mc.memory_backend && o.type->name == "memory-backend-ram");
         if (!known) {
             report("", fmt::format("Memory backend '{}' not found", mc.memory_backend));
             return 1;
         }
         if (backend) {
             if (mopts.ram_size != 0 && mopts.ram_size != backend->size()) {
-                report("", "Size specified by -m option must match size of explicitly specified 'memory-backend' property");
+                report("",
+                       "Size specified by -m option must match size of explicitly specified 'memory-backend' property");
                 return 1;
             }
             mopts.ram_size = backend->size();
@@ -322,13 +324,17 @@ int system_main(Arch arch, int argc, char** argv) {
         report(accel_loc, st.error());
         return 1;
     }
-    vm.plug_device = [&machine](const TypeInfo& type, const OptionList& opts) { return machine->add_device(type, opts); };
+    vm.plug_device = [&machine](const TypeInfo& type, const OptionList& opts) {
+        return machine->add_device(type, opts);
+    };
     for (const OptionArg& d : cfg.devices) {
         if (auto st = vm.add_device(d.opts, false); !st) {
             report(d.location(), st.error());
             return 1;
         }
     }
+    // qtest owns time: the board's clock moves only through clock_step / clock_set.
+    if (fe.qtest_chr && machine->virtual_clock()) machine->virtual_clock()->set_manual(true);
     if (cfg.start_stopped) {
         vm.set_prelaunch(true);
         rc.pause();

@@ -31,10 +31,18 @@ std::string list_help(const TypeRegistry& registry, const char* root, const char
 
 }  // namespace
 
-std::string machine_help(const TypeRegistry& r) { return list_help(r, kTypeMachine, "Supported machines are:\n"); }
-std::string accel_help(const TypeRegistry& r) { return list_help(r, kTypeAccel, "Accelerators supported in QEMU binary:\n"); }
-std::string chardev_help(const TypeRegistry& r) { return list_help(r, kTypeChardev, "Available chardev backend types:\n"); }
-std::string object_help(const TypeRegistry& r) { return list_help(r, kTypeObject, "List of user creatable objects:\n"); }
+std::string machine_help(const TypeRegistry& r) {
+    return list_help(r, kTypeMachine, "Supported machines are:\n");
+}
+std::string accel_help(const TypeRegistry& r) {
+    return list_help(r, kTypeAccel, "Accelerators supported in QEMU binary:\n");
+}
+std::string chardev_help(const TypeRegistry& r) {
+    return list_help(r, kTypeChardev, "Available chardev backend types:\n");
+}
+std::string object_help(const TypeRegistry& r) {
+    return list_help(r, kTypeObject, "List of user creatable objects:\n");
+}
 
 std::string device_help(const TypeRegistry& r) {
     std::string out;

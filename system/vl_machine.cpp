@@ -16,8 +16,12 @@ bool known_machine_prop(const std::string& k) {
 
 }  // namespace
 
-void set_prog(const std::string& p) { g_prog = p; }
-const std::string& prog() { return g_prog; }
+void set_prog(const std::string& p) {
+    g_prog = p;
+}
+const std::string& prog() {
+    return g_prog;
+}
 
 // Multi-line messages print their leading lines bare (as QEMU's KVM set-up does) and prefix
 // the last.
@@ -35,7 +39,9 @@ void report(const std::string& location, const std::string& message) {
     }
 }
 
-void warn(const std::string& message) { fmt::print(stderr, "{}: warning: {}\n", g_prog, message); }
+void warn(const std::string& message) {
+    fmt::print(stderr, "{}: warning: {}\n", g_prog, message);
+}
 
 bool resolve_machine(const Config& cfg, const TypeRegistry& registry, MachineChoice* out) {
     std::string machine_name;

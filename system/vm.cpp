@@ -1,11 +1,10 @@
 // The running configuration and its creation entry points.
 #include "system/vm.h"
 
+#include <fmt/format.h>
 #include <sys/time.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace corvid {
 
@@ -15,7 +14,9 @@ Json qmp_timestamp() {
     return Json{{"seconds", int64_t(tv.tv_sec)}, {"microseconds", int64_t(tv.tv_usec)}};
 }
 
-Vm::~Vm() { close_chardevs(); }
+Vm::~Vm() {
+    close_chardevs();
+}
 
 void Vm::close_chardevs() {
     for (auto& c : chardevs_) {
@@ -126,7 +127,8 @@ Result<Chardev*> Vm::add_chardev(const OptionList& opts) {
     for (const auto& c : chardevs_) {
         if (c.id == *id) return make_error(fmt::format("Duplicate ID '{}' for chardev", *id));
     }
-    if ((*t)->name == "chardev-stdio" && stdio_in_use()) return make_error("cannot use stdio by multiple character devices");
+    if ((*t)->name == "chardev-stdio" && stdio_in_use())
+        return make_error("cannot use stdio by multiple character devices");
     if (dry_run_) {
         chardevs_.push_back({*id, *t, nullptr});
         return static_cast<Chardev*>(nullptr);
@@ -164,7 +166,10 @@ Result<Chardev*> Vm::chardev_from_spec(const std::string& spec, const std::strin
             }
             return make_error(fmt::format("chardev '{}' not found", *ref));
         }
-        if (c->attached()) return make_error(fmt::format("chardev '{}' is busy", *ref));
+        if (c->attached() || std::find(claimed_.begin(), claimed_.end(), *ref) != claimed_.end()) {
+            return make_error(fmt::format("chardev '{}' is busy", *ref));
+        }
+        claimed_.push_back(*ref);
         return c;
     }
     if (opts->get("backend") == "none") return static_cast<Chardev*>(nullptr);
@@ -199,7 +204,8 @@ Status Vm::add_object(const OptionList& opts) {
     if (!id) return make_error("Parameter 'id' is missing");
     if (auto st = check_id(*id, "object"); !st) return st;
     for (const auto& o : objects_) {
-        if (o.id == *id) return make_error(fmt::format("attempt to add duplicate property '{}' to object (type 'container')", *id));
+        if (o.id == *id)
+            return make_error(fmt::format("attempt to add duplicate property '{}' to object (type 'container')", *id));
     }
     if (dry_run_) {
         objects_.push_back({*id, *t, nullptr});
@@ -227,10 +233,17 @@ Status Vm::del_object(const std::string& id) {
 // ---- QOM tree ----
 
 namespace {
-std::string child_of(const TypeInfo* t) { return fmt::format("child<{}>", t ? t->name : "container"); }
+std::string child_of(const TypeInfo* t) {
+    return fmt::format("child<{}>", t ? t->name : "container");
+}
 }  // namespace
 
 Result<std::vector<Vm::QomChild>> Vm::qom_list(const std::string& path) {
+    // The tree is at most four levels deep; anything longer cannot exist (and must not make
+    // the leaf lookup below recurse deeply).
+    if (path.size() > 1024 || std::count(path.begin(), path.end(), '/') > 8) {
+        return make_error(fmt::format("Path '{}' does not exist", path));
+    }
     std::vector<QomChild> out;
     out.push_back({"type", "string"});
     std::string p = path;

@@ -6,10 +6,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "accel/accel.h"
 #include "base/options.h"
@@ -119,6 +118,7 @@ public:
     // quit: the monitor that ran it ends the run after its reply went out (so that the reply
     // comes before the SHUTDOWN event, as in QEMU). finish_quit() does that once.
     void request_quit() { quit_pending_.store(true); }
+    bool quit_pending() const { return quit_pending_.load(); }
     void finish_quit() {
         if (quit_pending_.exchange(false)) rc_.request_shutdown(0);
     }
@@ -143,6 +143,7 @@ private:
     std::vector<Entry> devices_;
     std::vector<Entry> objects_;
     std::vector<ChardevEntry> chardevs_;
+    std::vector<std::string> claimed_;  // chardevs named by -serial/-monitor/-mon/-qtest
     std::string shutdown_reason_ = "guest-shutdown";
 
     std::atomic<bool> quit_pending_{false};

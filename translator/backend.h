@@ -70,6 +70,9 @@ public:
     virtual void flush() = 0;
     // Releases one block's code when invalidated (may be a no-op for bump allocators).
     virtual void release(TranslatedBlock& tb) = 0;
+    // `tb->valid` has just become false (release() follows later, once no generated code can
+    // be running): the backend must stop entering it through any lookup structure of its own.
+    virtual void invalidated(TranslatedBlock& tb) { (void)tb; }
 
     // Host disassembly of a block for `-d out_asm` (empty if not applicable).
     virtual std::string disassemble(const TranslatedBlock& tb) const = 0;

@@ -339,6 +339,7 @@ void Engine::Impl::invalidate(BlockEntry* b, bool unlink_incoming) {
     Impl& im = *this;
     if (!b->valid) return;
     b->valid = false;
+    backend_->invalidated(*b);
     ++stats_.invalidations;
     auto it = im.blocks.find({b->guest_pc, b->mode});
     if (it != im.blocks.end()) {

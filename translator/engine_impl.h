@@ -48,7 +48,17 @@ inline unsigned jump_cache_index(uint64_t pc, uint32_t mode) {
 
 struct CodePage {
     std::vector<BlockEntry*> blocks;
+    // 64-byte chunks of the page holding code of `blocks` (bit k: bytes 64k..64k+63), so that
+    // stores to the data parts of a code page skip the block search.
+    uint64_t chunks = 0;
 };
+
+// Bits of CodePage::chunks covering [off, off + len) within one page (len > 0).
+inline uint64_t code_chunk_bits(uint64_t off, uint64_t len) {
+    const unsigned first = unsigned(off >> 6), last = unsigned((off + len - 1) >> 6);
+    const uint64_t upto = last >= 63 ? ~0ull : (2ull << last) - 1;
+    return upto & ~((1ull << first) - 1);
+}
 
 struct Engine::Impl {
     explicit Impl(Engine& e)
@@ -108,6 +118,8 @@ struct Engine::Impl {
     // *cause / *detail set (the caller raises).
     const CpuSlot::Shadow* resolve(CpuCommon* cpu, uint64_t va, Access access, uint32_t* cause, uint64_t* detail);
     void add_code_page(uint64_t paddr_page, BlockEntry* b);
+    // The guest-physical bytes [*start, *end) of b on page paddr_page.
+    static void block_range_on_page(const BlockEntry* b, uint64_t paddr_page, uint64_t* start, uint64_t* end);
     void remove_code_page(uint64_t paddr_page, BlockEntry* b);
     // Invalidates blocks overlapping [paddr, paddr + len) on one page; true when one of them
     // may be the block running the store at `pc` (the caller must then leave it).
@@ -119,6 +131,7 @@ struct Engine::Impl {
         executing = false;
         if (running_one_shot) {
             running_one_shot->valid = false;
+            backend_->invalidated(*running_one_shot);
             pending_release.push_back(running_one_shot);
             running_one_shot = nullptr;
         }

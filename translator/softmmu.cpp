@@ -139,8 +139,10 @@ void Engine::slow_store(CpuCommon* cpu, uint64_t va, uint64_t value, uint32_t me
     const uint64_t paddr = sh->paddr_page | (va & ~kPageMask);
     if (sh->host_page && sh->ram_writable) {
         uint8_t* host = sh->host_page + (va & ~kPageMask);
-        if (!im.code_pages.empty() && im.code_pages.count(sh->paddr_page)) {
-            if (im.invalidate_range(paddr, size, cpu, pc)) {
+        if (!im.code_pages.empty()) {
+            auto it = im.code_pages.find(sh->paddr_page);
+            if (it != im.code_pages.end() && (it->second.chunks & code_chunk_bits(va & ~kPageMask, size)) &&
+                im.invalidate_range(paddr, size, cpu, pc)) {
                 // The running block holds stale code after this store: leave it and redo the
                 // store from a one-instruction block (ir.h guarantees no state was written yet).
                 cpu->pc = pc;
@@ -157,9 +159,23 @@ void Engine::slow_store(CpuCommon* cpu, uint64_t va, uint64_t value, uint32_t me
     }
 }
 
+void Engine::Impl::block_range_on_page(const BlockEntry* b, uint64_t paddr_page, uint64_t* start, uint64_t* end) {
+    if (b->phys_page0 == paddr_page) {
+        *start = b->phys_start;
+        *end = std::min(b->phys_start + b->guest_size, b->phys_page0 + kPageSize);
+    } else {
+        *start = b->phys_page1;
+        *end = b->phys_page1 + (b->guest_size - (kPageSize - (b->phys_start & ~kPageMask)));
+    }
+}
+
 void Engine::Impl::add_code_page(uint64_t paddr_page, BlockEntry* b) {
     auto [it, inserted] = code_pages.try_emplace(paddr_page);
     it->second.blocks.push_back(b);
+    uint64_t start = 0, end = 0;
+    block_range_on_page(b, paddr_page, &start, &end);
+    // An empty range (no bytes fetched) still marks its first chunk: never under-approximate.
+    it->second.chunks |= code_chunk_bits(start - paddr_page, std::max<uint64_t>(end - start, 1));
     if (!inserted) return;
     // A page that just became a code page loses its write tags, so stores reach slow_store.
     for (auto& s : cpus) {
@@ -176,7 +192,17 @@ void Engine::Impl::remove_code_page(uint64_t paddr_page, BlockEntry* b) {
     auto& v = it->second.blocks;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
     // The page's TLB entries regain their write tag at the next fill.
-    if (v.empty()) code_pages.erase(it);
+    if (v.empty()) {
+        code_pages.erase(it);
+        return;
+    }
+    uint64_t chunks = 0;
+    for (const BlockEntry* o : v) {
+        uint64_t start = 0, end = 0;
+        block_range_on_page(o, paddr_page, &start, &end);
+        chunks |= code_chunk_bits(start - paddr_page, std::max<uint64_t>(end - start, 1));
+    }
+    it->second.chunks = chunks;
 }
 
 bool Engine::Impl::invalidate_range(uint64_t paddr, uint64_t len, CpuCommon* cpu, uint64_t pc) {
@@ -186,13 +212,7 @@ bool Engine::Impl::invalidate_range(uint64_t paddr, uint64_t len, CpuCommon* cpu
     for (BlockEntry* b : it->second.blocks) {
         // The block's bytes on this page, as a physical range.
         uint64_t start, end;
-        if (b->phys_page0 == (paddr & kPageMask)) {
-            start = b->phys_start;
-            end = std::min(b->phys_start + b->guest_size, b->phys_page0 + kPageSize);
-        } else {
-            start = b->phys_page1;
-            end = b->phys_page1 + (b->guest_size - (kPageSize - (b->phys_start & ~kPageMask)));
-        }
+        block_range_on_page(b, paddr & kPageMask, &start, &end);
         if (paddr < end && paddr + len > start) hit.push_back(b);
     }
     // Whether the running block is among them is judged by the store's pc: a false positive

@@ -19,6 +19,7 @@ public:
                 machine.reset();
             }
             machine.poll_devices();
+            if (rc.should_stop()) break;
             int64_t next = machine.next_deadline_ns();
             auto ms = next < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(next / 1000000 + 1);
             rc.wait(ms);
@@ -30,6 +31,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Accelerator> make_qtest_accel(const OptionList&) { return std::make_unique<QtestAccel>(); }
+std::unique_ptr<Accelerator> make_qtest_accel(const OptionList&) {
+    return std::make_unique<QtestAccel>();
+}
 
 }  // namespace corvid

@@ -40,19 +40,23 @@ inline constexpr unsigned kScratchDetail = 3;
 
 
 // One entry of the indirect-jump lookup table (ExitJump / ExitReturn), read by generated code.
-// An entry is only followed while the block is valid, has the cpu's mode, and the cpu's TLB
-// still maps the block's page for execution to the same host page (`addend`), so remaps,
-// invalidations and mode switches need no table maintenance by the engine.
+// An entry is only followed while the cpu has the block's mode and the cpu's TLB still maps
+// the block's page for execution to the same host page (`addend`), so remaps and mode switches
+// need no table maintenance by the engine; invalidation drops the entry (invalidated()).
 struct JumpEntry {
     uint64_t pc;
-    uint64_t addend;        // TlbEntry::addend of the block's page when it was entered
-    TranslatedBlock* tb;
-    void* code;
+    uint64_t addend;  // TlbEntry::addend of the block's page when it was entered
+    void* code;       // the block's code (unique until the buffer is flushed)
+    uint32_t mode;
+    uint32_t pad = 0;
 };
 static_assert(sizeof(JumpEntry) == 32);
 inline constexpr unsigned kJumpTableBits = 12;
 inline constexpr uint32_t kJumpTableMask = (1u << kJumpTableBits) - 1;
-constexpr uint32_t jump_hash(uint64_t pc) { return uint32_t((pc >> kJumpTableBits) ^ pc) & kJumpTableMask; }
+// Index from the pc bits above the instruction alignment (4 on AArch64; x86 targets 4 bytes
+// apart share an entry, which only costs a miss). Generated code computes the entry's byte
+// offset as (pc & (mask << 2)) * 8.
+constexpr uint32_t jump_hash(uint64_t pc) { return uint32_t(pc >> 2) & kJumpTableMask; }
 
 struct CompileEnv {
     uint64_t exit_addr = 0;  // trampoline epilogue (absolute)
@@ -111,7 +115,35 @@ struct CompileScratch {
     std::vector<ColdStub> cold;
     std::vector<uint32_t> calls_before;
     std::vector<Known> known;
+    std::vector<uint8_t> flag_use;        // FlagUse per instruction (flag_fusion.cpp)
+    std::vector<uint8_t> flag_cc;         // x86 condition of a kFlagReuse / kFlagBranch
+    std::vector<uint16_t> flag_tmp;
+    std::vector<int32_t> flag_owner;
+    std::vector<uint8_t> flag_candidate;
     asmjit::CodeHolder code;  // reset, not rebuilt, between compiles
+};
+
+// How an instruction relates to the host flags (see flag_fusion.cpp).
+enum FlagUse : uint8_t {
+    kFlagNone,      // emitted normally
+    kFlagProduce,   // an add-with-carry family op whose host add/sub leaves reusable flags
+    kFlagReuse,     // computed from the flags (setcc / the result still in rax): no arithmetic
+    kFlagDeferred,  // a node of a branch condition that the branch reads from the flags: no code
+    kFlagAbsorbed,  // a Not subtracted by its add-with-carry users: no code
+    kFlagBranch,    // BrCond/ExitCond whose condition is flag_cc
+};
+
+// What the host flags describe at a point of the block (analysis only).
+struct HostFlags {
+    bool valid = false;
+    bool arith = false;  // from an add-with-carry family op (a, b, cin): C and V are available
+    bool sub = false;    // computed as a - x (b = ~x, cin = 1): the host CF is the inverted carry
+    // Otherwise the emit_binop instruction that set them (Add, Sub: a and b are its operands;
+    // And/Or/Xor: CF = OF = 0).
+    ir::Opcode op = ir::Opcode::Const;
+    ValueId a = ir::kNoValue, b = ir::kNoValue, cin = ir::kNoValue;
+    unsigned bytes = 0;
+    ValueId result = ir::kNoValue;  // the value whose SF/ZF the flags hold, if any
 };
 
 class BlockCompiler {
@@ -127,6 +159,17 @@ private:
     bool is_const(ValueId v) const { return cval_[canon(v)].has_value(); }
     uint64_t const_of(ValueId v) const { return *cval_[canon(v)]; }
     ir::Type type_of(ValueId v) const { return block_.insts[v].type; }
+
+    // ---- host-flag reuse (flag_fusion.cpp)
+    void analyze_flags(std::vector<uint16_t>& uses);
+    bool emits_nothing(uint32_t i) const;
+    asmjit::x86::CondCode flag_cond(ValueId v, const HostFlags& f, int depth) const;
+    asmjit::x86::CondCode compare_cond(const ir::Inst& in, const HostFlags& f, int depth) const;
+    // The Not absorbed into a subtraction: its operand, else kNoValue.
+    ValueId absorbed_operand(ValueId v) const {
+        v = canon(v);
+        return flag_use_[v] == kFlagAbsorbed ? canon(block_.insts[v].args[0]) : ir::kNoValue;
+    }
 
     // ---- register allocation (regalloc.cpp)
     void reset_regs();
@@ -160,6 +203,7 @@ private:
     void emit_popcount_swar(const asmjit::x86::Gp& d);
     void emit_convert(uint32_t i, const ir::Inst& in);
     void emit_cmp(uint32_t i, const ir::Inst& in);
+    void emit_flag_value(uint32_t i);  // setcc of flag_cc_[i] into the result
     void emit_select(uint32_t i, const ir::Inst& in);
     void emit_addc(uint32_t i, const ir::Inst& in);
     void emit_get_state(uint32_t i, const ir::Inst& in);
@@ -201,6 +245,9 @@ private:
     // A compare whose only use is the next BrCond/ExitCond: emitted as cmp + jcc, no setcc.
     std::vector<uint8_t>& fused_;
     asmjit::x86::CondCode fused_cc_ = asmjit::x86::CondCode::kE;
+    std::vector<uint8_t>& flag_use_;
+    std::vector<uint8_t>& flag_cc_;
+    uint32_t cur_inst_ = 0;
 
     // allocation state
     std::vector<int8_t>& vreg_;

@@ -326,7 +326,22 @@ void BlockCompiler::emit_convert(uint32_t i, const ir::Inst& in) {
     }
 }
 
+void BlockCompiler::emit_flag_value(uint32_t i) {
+    // setcc straight into the result register: rax (an add-with-carry result) stays intact.
+    ax::Gp d = def_after(i);
+    as_.emit(ax::Inst::setccFromCond(ax::CondCode(flag_cc_[i])), ax::gpb(d.id()));
+    as_.movzx(ax::gpd(d.id()), ax::gpb(d.id()));
+}
+
 void BlockCompiler::emit_cmp(uint32_t i, const ir::Inst& in) {
+    if (flag_use_[i] == kFlagReuse) {
+        if (fused_[i]) {
+            fused_cc_ = ax::CondCode(flag_cc_[i]);
+            return;
+        }
+        emit_flag_value(i);
+        return;
+    }
     const Type t = type_of(in.args[0]);
     const unsigned bytes = type_bytes(t);
     ax::Gp a = gp_of(use_reg(in.args[0]).id(), bytes);
@@ -357,6 +372,7 @@ void BlockCompiler::emit_cmp(uint32_t i, const ir::Inst& in) {
 }
 
 ax::CondCode BlockCompiler::branch_cond(ValueId cond) {
+    if (flag_use_[cur_inst_] == kFlagBranch) return ax::CondCode(flag_cc_[cur_inst_]);
     if (fused_[canon(cond)]) return fused_cc_;
     test_cond(cond);
     return ax::CondCode::kNE;
@@ -384,23 +400,64 @@ void BlockCompiler::emit_select(uint32_t i, const ir::Inst& in) {
 void BlockCompiler::emit_addc(uint32_t i, const ir::Inst& in) {
     const Type t = type_of(in.args[0]);
     const unsigned bytes = type_bytes(t);
-    Operand b = use_any(in.args[1], bytes);
-    load_to(ax::rax, in.args[0]);
-    if (is_const(in.args[2])) {
-        if (const_of(in.args[2]) & 1) {
-            as_.stc();
-        } else {
-            as_.clc();
+    if (flag_use_[i] == kFlagReuse) {
+        // The same (a, b, cin) was just computed: rax holds the sum, the flags its carries.
+        if (in.op != Opcode::AddWithCarry) {
+            emit_flag_value(i);
+            return;
         }
-    } else {
-        Operand c = use_any(in.args[2], 4, false);
-        as_.emit(ax::Inst::kIdBt, c, Imm(0));
+        ax::Gp d = def_after(i);
+        if (bytes == 8) {
+            as_.mov(d, ax::rax);
+        } else if (bytes == 4) {
+            as_.mov(ax::gpd(d.id()), ax::eax);
+        } else {
+            as_.movzx(ax::gpd(d.id()), gp_of(kRax, bytes));
+        }
+        return;
     }
-    as_.emit(ax::Inst::kIdAdc, gp_of(kRax, bytes), b);
-    if (in.op == Opcode::AddCarry) {
-        as_.setc(ax::cl);
-    } else if (in.op == Opcode::AddOverflow) {
-        as_.seto(ax::cl);
+    const bool cin_const = is_const(in.args[2]);
+    const bool cin_one = cin_const && (const_of(in.args[2]) & 1);
+    const ValueId x = absorbed_operand(in.args[1]);
+    // a + ~x + 1 == a - x with the carry out inverted (x86 CF is the borrow).
+    const bool sub = cin_one && (x != ir::kNoValue || is_const(in.args[1]));
+    const ax::Gp ra = gp_of(kRax, bytes);
+    if (sub) {
+        Operand b;
+        if (x != ir::kNoValue) {
+            b = use_any(x, bytes);
+        } else {
+            const uint64_t k = ir::truncate(t, ~const_of(in.args[1]));
+            switch (bytes) {
+                case 1: b = Imm(int8_t(k)); break;
+                case 2: b = Imm(int16_t(k)); break;
+                case 4: b = Imm(int32_t(k)); break;
+                default:
+                    if (int64_t(k) == int64_t(int32_t(k))) {
+                        b = Imm(int64_t(k));
+                    } else {
+                        mov_imm(ax::rcx, k);
+                        b = ax::rcx;
+                    }
+                    break;
+            }
+        }
+        load_to(ax::rax, in.args[0]);
+        as_.emit(ax::Inst::kIdSub, ra, b);
+    } else {
+        Operand b = use_any(in.args[1], bytes);
+        load_to(ax::rax, in.args[0]);
+        if (cin_const && !cin_one) {
+            as_.emit(ax::Inst::kIdAdd, ra, b);
+        } else {
+            if (cin_one) {
+                as_.stc();
+            } else {
+                Operand c = use_any(in.args[2], 4, false);
+                as_.emit(ax::Inst::kIdBt, c, Imm(0));
+            }
+            as_.emit(ax::Inst::kIdAdc, ra, b);
+        }
     }
     ax::Gp d = def_after(i);
     if (in.op == Opcode::AddWithCarry) {
@@ -409,10 +466,14 @@ void BlockCompiler::emit_addc(uint32_t i, const ir::Inst& in) {
         } else if (bytes == 4) {
             as_.mov(ax::gpd(d.id()), ax::eax);
         } else {
-            as_.movzx(ax::gpd(d.id()), gp_of(kRax, bytes));
+            as_.movzx(ax::gpd(d.id()), ra);
         }
     } else {
-        as_.movzx(ax::gpd(d.id()), ax::cl);
+        const ax::CondCode cc = in.op == Opcode::AddOverflow ? ax::CondCode::kO
+                                : sub                        ? ax::CondCode::kAE
+                                                             : ax::CondCode::kC;
+        as_.emit(ax::Inst::setccFromCond(cc), ax::gpb(d.id()));
+        as_.movzx(ax::gpd(d.id()), ax::gpb(d.id()));
     }
 }
 

@@ -123,14 +123,15 @@ void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
     if (env_.jump_table) {
         Label miss = as_.newLabel();
         const int32_t tlb = int32_t(kCpuTlbOffset);
-        as_.mov(ax::rax, ax::rcx);
-        as_.shr(ax::rax, kJumpTableBits);
-        as_.xor_(ax::rax, ax::rcx);
-        as_.and_(ax::eax, int32_t(kJumpTableMask));
-        as_.shl(ax::eax, 5);
+        static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
+        as_.mov(ax::eax, ax::ecx);
+        as_.and_(ax::eax, int32_t(kJumpTableMask << 2));
         as_.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.jump_table))));
-        as_.add(ax::rdx, ax::rax);  // rdx = entry
+        as_.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
         as_.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
+        as_.jne(miss);
+        as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
+        as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
         as_.jne(miss);
         // The page must still be mapped executable onto the same host page.
         as_.mov(ax::rax, ax::rcx);
@@ -142,13 +143,7 @@ void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
         as_.mov(ax::rcx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb + int32_t(offsetof(TlbEntry, addend))));
         as_.cmp(ax::rcx, ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, addend))));
         as_.jne(miss);
-        // Still valid (invalidation clears it at once, release comes later) and same mode.
-        as_.mov(ax::rax, ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, tb))));
-        as_.cmp(ax::byte_ptr(ax::rax, int32_t(offsetof(TranslatedBlock, valid))), 0);
-        as_.je(miss);
-        as_.mov(ax::ecx, ax::dword_ptr(ax::rax, int32_t(offsetof(TranslatedBlock, mode))));
-        as_.cmp(ax::ecx, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
-        as_.jne(miss);
+        // Invalidation removes entries at once (X64Backend::invalidated): no validity check.
         as_.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
         as_.bind(miss);
     }
@@ -169,6 +164,8 @@ void BlockCompiler::emit_exit_halt(const ir::Inst& in) {
 
 void BlockCompiler::emit_inst(uint32_t i) {
     const ir::Inst& in = block_.insts[i];
+    cur_inst_ = i;
+    if (flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed) return;  // read from host flags
     const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
     if (has_result && (alias_[i] != i || cval_[i])) return;  // folded or forwarded: no code
     if (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState)) return;

@@ -41,6 +41,8 @@ BlockCompiler::BlockCompiler(const CompileEnv& env, const ir::Block& block, Tran
       last_use_(scratch.last_use),
       crosses_call_(scratch.crosses_call),
       fused_(scratch.fused),
+      flag_use_(scratch.flag_use),
+      flag_cc_(scratch.flag_cc),
       vreg_(scratch.vreg),
       vslot_(scratch.vslot),
       free_slots_(scratch.free_slots),
@@ -164,6 +166,7 @@ void BlockCompiler::analyze() {
             fused_[i] = 1;
         }
     }
+    analyze_flags(uses);
     for (size_t v = 0; v < n; ++v) {
         if (last_use_[v] > int32_t(v) && calls_before[last_use_[v]] > calls_before[v + 1]) crosses_call_[v] = 1;
     }
@@ -381,7 +384,10 @@ void BlockCompiler::free_value(ValueId v) {
 
 void BlockCompiler::end_inst(uint32_t i) {
     for (ValueId a : block_.insts[i].args) {
-        if (a != ir::kNoValue && last_use_[canon(a)] == int32_t(i)) free_value(canon(a));
+        if (a == ir::kNoValue) continue;
+        if (last_use_[canon(a)] == int32_t(i)) free_value(canon(a));
+        // The operand of an absorbed Not is read by the Not's users.
+        if (ValueId x = absorbed_operand(a); x != ir::kNoValue && last_use_[x] == int32_t(i)) free_value(x);
     }
     if (last_use_[i] < 0) free_value(ValueId(i));
     pinned_ = 0;

@@ -103,7 +103,7 @@ void X64Backend::build_trampoline() {
 }
 
 void X64Backend::clear_jump_table() {
-    for (uint32_t k = 0; k <= kJumpTableMask; ++k) jump_table_[k] = JumpEntry{~0ull, 0, nullptr, nullptr};
+    for (uint32_t k = 0; k <= kJumpTableMask; ++k) jump_table_[k] = JumpEntry{~0ull, 0, nullptr, 0};
 }
 
 void X64Backend::patch_rel32(uint8_t* site, const void* target) {
@@ -191,8 +191,8 @@ void X64Backend::remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb) {
     const TlbEntry& t = cpu->tlb[(tb->guest_pc >> kPageBits) & (kTlbEntries - 1)];
     if (t.code_tag != page) return;
     JumpEntry& e = jump_table_[jump_hash(tb->guest_pc)];
-    if (e.tb == tb && e.pc == tb->guest_pc && e.addend == t.addend) return;
-    e = JumpEntry{tb->guest_pc, t.addend, tb, tb->code};
+    if (e.code == tb->code && e.pc == tb->guest_pc && e.addend == t.addend && e.mode == tb->mode) return;
+    e = JumpEntry{tb->guest_pc, t.addend, tb->code, tb->mode};
 }
 
 void X64Backend::link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to) {
@@ -217,9 +217,14 @@ void X64Backend::flush() {
     last_ = LastCompile{};
 }
 
-void X64Backend::release(TranslatedBlock& tb) {
+void X64Backend::invalidated(TranslatedBlock& tb) {
+    // Generated code trusts the table's entries for validity: drop this block's at once.
     JumpEntry& e = jump_table_[jump_hash(tb.guest_pc)];
-    if (e.tb == &tb) e = JumpEntry{~0ull, 0, nullptr, nullptr};
+    if (tb.code && e.code == tb.code) e = JumpEntry{~0ull, 0, nullptr, 0};
+}
+
+void X64Backend::release(TranslatedBlock& tb) {
+    invalidated(tb);
     // Outgoing links of a dead block are dropped so that nothing refers to it any more.
     auto* meta = static_cast<BlockMeta*>(tb.backend_data);
     if (meta && tb.code) {

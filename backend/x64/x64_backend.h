@@ -39,6 +39,7 @@ public:
     void unlink(TranslatedBlock* from, unsigned slot) override;
     void flush() override;
     void release(TranslatedBlock& tb) override;
+    void invalidated(TranslatedBlock& tb) override;
     std::string disassemble(const TranslatedBlock& tb) const override;
 
     // Applies to blocks compiled afterwards.

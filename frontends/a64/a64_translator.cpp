@@ -9,11 +9,6 @@ namespace corvid::a64 {
 using ir::Opcode;
 
 namespace {
-constexpr uint32_t kN = offsetof(A64State, n);
-constexpr uint32_t kZ = offsetof(A64State, z);
-constexpr uint32_t kC = offsetof(A64State, c);
-constexpr uint32_t kV = offsetof(A64State, v);
-
 uint64_t ones(unsigned n) { return n >= 64 ? ~0ull : ((1ull << n) - 1); }
 uint64_t ror(uint64_t v, unsigned amount, unsigned width) {
     amount %= width;
@@ -52,8 +47,38 @@ uint32_t Translator::sp_offset() const {
     return a64_mode_uses_sp_elx(mode) ? uint32_t(offsetof(A64State, sp_el1)) : uint32_t(offsetof(A64State, sp_el0));
 }
 
+ValueId Translator::last_w_write(uint32_t offset) const {
+    // Looks back a short way for the latest write of X[r]; the state forwarding pass would
+    // turn the read into that value anyway, but a W read of a W write would then be
+    // trunc(zext(v)), which costs a host instruction where plain v costs none.
+    constexpr size_t kLookBack = 48;
+    const auto& insts = b.block().insts;
+    for (size_t k = insts.size(), seen = 0; k > 0 && seen < kLookBack; --k, ++seen) {
+        const ir::Inst& i = insts[k - 1];
+        switch (i.op) {
+            case Opcode::Label:  // values do not cross labels
+            case Opcode::Call:
+            case Opcode::CallVoid: return ir::kNoValue;
+            case Opcode::SetState: {
+                const uint64_t bytes = ir::bit_width(insts[i.args[0]].type) / 8;
+                if (i.imm + bytes <= offset || offset + 8 <= i.imm) break;  // another field
+                if (i.imm != offset) return ir::kNoValue;
+                const ir::Inst& v = insts[i.args[0]];
+                if (v.op == Opcode::ZExt && insts[v.args[0]].type == Type::I32) return v.args[0];
+                return ir::kNoValue;
+            }
+            default: break;
+        }
+    }
+    return ir::kNoValue;
+}
+
 ValueId Translator::x(unsigned r, bool sf) {
     if (r == 31) return imm(sf, 0);
+    if (!sf) {
+        ValueId w = last_w_write(a64_xreg_offset(r));
+        if (w != ir::kNoValue) return w;
+    }
     ValueId v = b.get_state(Type::I64, a64_xreg_offset(r));
     return sf ? v : b.trunc(Type::I32, v);
 }
@@ -72,55 +97,6 @@ void Translator::set_x(unsigned r, ValueId v) {
 void Translator::set_x_sp(unsigned r, ValueId v) {
     if (r != 31) return set_x(r, v);
     b.set_state(sp_offset(), to64(v));
-}
-
-void Translator::set_flags(ValueId n, ValueId z, ValueId c, ValueId v) {
-    b.set_state(kN, n);
-    b.set_state(kZ, z);
-    b.set_state(kC, c);
-    b.set_state(kV, v);
-}
-
-void Translator::set_flags_nz(ValueId result, ValueId c, ValueId v) {
-    ValueId zero = b.constant(b.type_of(result), 0);
-    ValueId n = b.cmp(Opcode::CmpLtS, result, zero);
-    ValueId z = b.cmp(Opcode::CmpEq, result, zero);
-    set_flags(n, z, c, v);
-}
-
-ValueId Translator::condition(unsigned cond) {
-    ValueId r;
-    switch (cond >> 1) {
-        case 0: r = flag(kZ); break;  // EQ / NE
-        case 1: r = flag(kC); break;  // CS / CC
-        case 2: r = flag(kN); break;  // MI / PL
-        case 3: r = flag(kV); break;  // VS / VC
-        case 4: {                     // HI / LS: C && !Z
-            ValueId notz = b.xor_(flag(kZ), b.c32(1));
-            r = b.and_(flag(kC), notz);
-            break;
-        }
-        case 5: r = b.cmp(Opcode::CmpEq, flag(kN), flag(kV)); break;  // GE / LT
-        case 6: {                                                      // GT / LE: N == V && !Z
-            ValueId ge = b.cmp(Opcode::CmpEq, flag(kN), flag(kV));
-            ValueId notz = b.xor_(flag(kZ), b.c32(1));
-            r = b.and_(ge, notz);
-            break;
-        }
-        default: return b.c32(1);  // AL / NV
-    }
-    if (cond & 1) r = b.xor_(r, b.c32(1));
-    return r;
-}
-
-ValueId Translator::add_with_carry(ValueId a, ValueId bv, ValueId cin, bool set_flags_too) {
-    ValueId result = b.add_with_carry(a, bv, cin);
-    if (set_flags_too) {
-        ValueId c = b.add_carry(a, bv, cin);
-        ValueId v = b.add_overflow(a, bv, cin);
-        set_flags_nz(result, c, v);
-    }
-    return result;
 }
 
 ValueId Translator::shift_imm(ValueId v, unsigned type, unsigned amount) {

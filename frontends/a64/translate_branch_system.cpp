@@ -58,7 +58,13 @@ bool branch_cond(Translator& t, uint32_t insn) {
         t.exit_link(target);
         return true;
     }
-    t.b.exit_cond(t.condition(cond), target, t.pc + 4);
+    bool inverted;
+    ValueId holds = t.condition(cond, &inverted);
+    if (inverted) {
+        t.b.exit_cond(holds, t.pc + 4, target);
+    } else {
+        t.b.exit_cond(holds, target, t.pc + 4);
+    }
     t.ended = true;
     return true;
 }

@@ -29,9 +29,8 @@ bool add_sub_imm(Translator& t, uint32_t insn) {
         t.set_x_sp(d, r);
         return true;
     }
-    ValueId bv = t.imm(sf, sub ? ~imm : imm);
-    ValueId r = t.add_with_carry(a, bv, t.b.c32(sub ? 1 : 0), true);
-    t.set_x(d, r);
+    ValueId bv = t.imm(sf, imm);
+    t.set_x(d, sub ? t.sub_flags(a, bv) : t.add_flags(a, bv));
     return true;
 }
 
@@ -53,7 +52,7 @@ bool logical_imm(Translator& t, uint32_t insn) {
         default: r = t.b.and_(a, m); break;
     }
     if (opc == 3) {
-        t.set_flags_nz(r, t.b.c32(0), t.b.c32(0));
+        t.logic_flags(r);
         t.set_x(d, r);
     } else {
         t.set_x_sp(d, r);
@@ -88,6 +87,15 @@ bool bitfield(Translator& t, uint32_t insn) {
     if (opc == 3 || sf != nbit) return false;
     if (!sf && (r >= 32 || s >= 32)) return false;
     auto c = [&](uint64_t v) { return t.imm(sf, v); };
+    // src<len-1:0>: a byte, halfword or word field is a zero extension (one host move; an
+    // AND with 0xffffffff would need the mask in a register).
+    auto low_bits = [&](ValueId v, unsigned len) {
+        if (len < w && (len == 8 || len == 16 || len == 32)) {
+            const Type narrow = len == 8 ? Type::I8 : len == 16 ? Type::I16 : Type::I32;
+            return t.b.zext(Translator::ty(sf), t.b.trunc(narrow, v));
+        }
+        return t.b.and_(v, c(ones(len)));
+    };
     ValueId src = t.x(n, sf);
     ValueId result;
     if (s >= r) {
@@ -95,10 +103,18 @@ bool bitfield(Translator& t, uint32_t insn) {
         const unsigned len = s - r + 1;
         switch (opc) {
             case 0:  // SBFM
-                result = t.b.ashr(t.b.shl(src, c(w - 1 - s)), c(w - len));
+                if (r == 0 && (len == 8 || len == 16 || (len == 32 && sf))) {
+                    // SXTB / SXTH / SXTW: one host sign extension instead of two shifts.
+                    const Type narrow = len == 8 ? Type::I8 : len == 16 ? Type::I16 : Type::I32;
+                    result = t.b.sext(Translator::ty(sf), t.b.trunc(narrow, src));
+                } else {
+                    result = t.b.ashr(t.b.shl(src, c(w - 1 - s)), c(w - len));
+                }
                 break;
             case 2:  // UBFM
-                result = t.b.and_(t.b.lshr(src, c(r)), c(ones(len)));
+                result = t.b.lshr(src, c(r));
+                // LSR (s == w - 1) leaves exactly the field: no mask.
+                if (s != w - 1) result = low_bits(result, len);
                 break;
             default: {  // BFM
                 ValueId field = t.b.and_(t.b.lshr(src, c(r)), c(ones(len)));
@@ -115,7 +131,8 @@ bool bitfield(Translator& t, uint32_t insn) {
                 result = t.b.shl(t.b.ashr(t.b.shl(src, c(w - len)), c(w - len)), c(lsb));
                 break;
             case 2:  // UBFM
-                result = t.b.shl(t.b.and_(src, c(ones(len))), c(lsb));
+                // LSL (len + lsb == w): the shift drops the bits the mask would clear.
+                result = t.b.shl(len + lsb == w ? src : low_bits(src, len), c(lsb));
                 break;
             default: {  // BFM
                 const uint64_t mask = (ones(len) << lsb) & ones(w);

@@ -22,7 +22,7 @@ bool logical_shifted(Translator& t, uint32_t insn) {
         case 2: r = t.b.xor_(a, op2); break;
         default: r = t.b.and_(a, op2); break;
     }
-    if (opc == 3) t.set_flags_nz(r, t.b.c32(0), t.b.c32(0));
+    if (opc == 3) t.logic_flags(r);
     t.set_x(d, r);
     return true;
 }
@@ -31,8 +31,7 @@ namespace {
 // Shared tail of the add/subtract forms: Rd = Rn +/- op2, with flags for the S forms.
 ValueId add_sub(Translator& t, bool sub, bool s, ValueId a, ValueId op2) {
     if (!s) return sub ? t.b.sub(a, op2) : t.b.add(a, op2);
-    if (sub) op2 = t.b.unop(Opcode::Not, op2);
-    return t.add_with_carry(a, op2, t.b.c32(sub ? 1 : 0), true);
+    return sub ? t.sub_flags(a, op2) : t.add_flags(a, op2);
 }
 }  // namespace
 
@@ -74,32 +73,29 @@ bool add_sub_carry(Translator& t, uint32_t insn) {
 bool cond_compare(Translator& t, uint32_t insn) {
     const bool sf = bit(insn, 31), sub = bit(insn, 30), is_imm = bit(insn, 11);
     const unsigned cond = bits(insn, 15, 12), n = bits(insn, 9, 5), nzcv = bits(insn, 3, 0);
-    ValueId holds = t.condition(cond);
+    bool inverted;
+    ValueId holds = t.condition(cond, &inverted);
     ValueId a = t.x(n, sf);
     ValueId op2 = is_imm ? t.imm(sf, bits(insn, 20, 16)) : t.x(bits(insn, 20, 16), sf);
-    if (sub) op2 = t.b.unop(Opcode::Not, op2);
-    ValueId cin = t.b.c32(sub ? 1 : 0);
-    ValueId r = t.b.add_with_carry(a, op2, cin);
-    ValueId zero = t.imm(sf, 0);
+    Translator::Nzcv f = sub ? t.sub_nzcv(a, op2, t.b.sub(a, op2)) : t.add_nzcv(a, op2, t.b.add(a, op2));
     auto pick = [&](ValueId computed, unsigned bitpos) {
-        return t.b.select(holds, computed, t.b.c32((nzcv >> bitpos) & 1));
+        ValueId given = t.b.c32((nzcv >> bitpos) & 1);
+        return inverted ? t.b.select(holds, given, computed) : t.b.select(holds, computed, given);
     };
-    ValueId fn = pick(t.b.cmp(Opcode::CmpLtS, r, zero), 3);
-    ValueId fz = pick(t.b.cmp(Opcode::CmpEq, r, zero), 2);
-    ValueId fc = pick(t.b.add_carry(a, op2, cin), 1);
-    ValueId fv = pick(t.b.add_overflow(a, op2, cin), 0);
-    t.set_flags(fn, fz, fc, fv);
+    t.set_flags(pick(f.n, 3), pick(f.z, 2), pick(f.c, 1), pick(f.v, 0));
     return true;
 }
 
 bool cond_select(Translator& t, uint32_t insn) {
     const bool sf = bit(insn, 31), op = bit(insn, 30), o2 = bit(insn, 10);
     const unsigned m = bits(insn, 20, 16), cond = bits(insn, 15, 12), n = bits(insn, 9, 5), d = bits(insn, 4, 0);
-    ValueId holds = t.condition(cond);
+    bool inverted;
+    ValueId holds = t.condition(cond, &inverted);
     ValueId other = t.x(m, sf);
     if (op) other = t.b.unop(Opcode::Not, other);
     if (o2) other = t.b.add(other, t.imm(sf, 1));  // CSINC, and CSNEG as ~m + 1
-    t.set_x(d, t.b.select(holds, t.x(n, sf), other));
+    ValueId rn = t.x(n, sf);
+    t.set_x(d, inverted ? t.b.select(holds, other, rn) : t.b.select(holds, rn, other));
     return true;
 }
 

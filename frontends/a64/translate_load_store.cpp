@@ -15,6 +15,7 @@ constexpr uint32_t kExclValue = offsetof(A64State, excl_value);
 constexpr uint32_t kExclValue2 = offsetof(A64State, excl_value2);
 constexpr uint32_t kExclValid = offsetof(A64State, excl_valid);
 constexpr uint32_t kExclSize = offsetof(A64State, excl_size);
+constexpr uint32_t kFaultVa = offsetof(A64State, fault_va);
 
 enum class MemOp { kStore, kLoad, kLoadSigned64, kLoadSigned32, kPrefetch };
 
@@ -31,14 +32,28 @@ bool classify(unsigned size, unsigned opc, MemOp* op) {
     }
 }
 
+// Raises the Alignment fault (FAR = Xn) unless Xn|SP is 16-byte aligned: the 128-bit
+// exclusive pair is one single-copy atomic access, which the IR's alignment flag (at most 8
+// bytes) cannot express. Values do not cross labels, so callers re-read Xn after this.
+void check_align16(Translator& t, unsigned n, bool write) {
+    auto& b = t.b;
+    ValueId addr = t.x_sp(n, true);
+    const uint32_t ok = b.new_label();
+    b.br_cond(b.cmp(Opcode::CmpEq, b.and_(addr, b.c64(15)), b.c64(0)), ok);
+    b.set_state(kFaultVa, addr);
+    b.exit_exception(kCauseDataAbort, kFscAlignment | (write ? kIssWnR : 0));
+    b.label(ok);
+}
+
 // Performs the access, then (memory first, state after: precise faults) the writeback and Rt.
 void access(Translator& t, MemOp op, unsigned size, unsigned rt, ValueId addr, int wb_reg, ValueId wb_value) {
     auto& b = t.b;
     switch (op) {
         case MemOp::kPrefetch: break;
         case MemOp::kStore: {
-            ValueId v = t.x(rt, true);
-            if (size < 3) v = b.trunc(size == 2 ? Type::I32 : size == 1 ? Type::I16 : Type::I8, v);
+            // W stores read the W register: a value written as W in this block is used as is.
+            ValueId v = t.x(rt, size == 3);
+            if (size < 2) v = b.trunc(size == 1 ? Type::I16 : Type::I8, v);
             b.store(addr, v, size | t.mem_flags());
             if (wb_reg >= 0) t.set_x_sp(unsigned(wb_reg), wb_value);
             return;
@@ -47,7 +62,9 @@ void access(Translator& t, MemOp op, unsigned size, unsigned rt, ValueId addr, i
         case MemOp::kLoadSigned64:
         case MemOp::kLoadSigned32: {
             const bool is_signed = op != MemOp::kLoad;
-            Type type = op == MemOp::kLoadSigned32 ? Type::I32 : Type::I64;
+            // Zero-extending loads of up to 32 bits produce an i32, so that a later W read of
+            // Rt in this block (cmp w4, w3 after ldr w4) needs no truncation.
+            Type type = op == MemOp::kLoadSigned32 || (op == MemOp::kLoad && size < 3) ? Type::I32 : Type::I64;
             ValueId v = b.load(type, addr, size | t.mem_flags() | (is_signed ? uint32_t(ir::kMemSigned) : 0u));
             if (wb_reg >= 0) t.set_x_sp(unsigned(wb_reg), wb_value);
             t.set_x(rt, v);
@@ -184,7 +201,10 @@ bool load_exclusive(Translator& t, uint32_t insn) {
         t.set_x(t2, b.lshr(v, b.c64(32)));
         return true;
     }
-    ValueId v1 = b.load(Type::I64, addr, 3 | ir::kMemAlignCheck);
+    // LDXP Xt, Xt2: 16 bytes, which must be 16-byte aligned (not just 8).
+    check_align16(t, n, false);
+    addr = t.x_sp(n, true);
+    ValueId v1 = b.load(Type::I64, addr, 3);
     ValueId v2 = b.load(Type::I64, b.add(addr, b.c64(8)), 3);
     b.set_state(kExclAddr, addr);
     b.set_state(kExclValue, v1);

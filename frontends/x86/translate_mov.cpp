@@ -99,7 +99,11 @@ bool nop(Translator& t, const X86Insn& in) {
     return true;
 }
 
-bool hint_nop(Translator&, const X86Insn&) { return true; }
+bool hint_nop(Translator&, const X86Insn& in) {
+    // prefetch* (0F 18 /0-/3, 0F 0D) need a memory operand; the rest of 0F 18-1F are NOPs.
+    if ((in.op == 0x18 && (in.reg & 7) < 4) || in.op == 0x0d) return in.is_mem || !in.has_modrm;
+    return true;
+}
 
 bool push_pop_reg(Translator& t, const X86Insn& in) {
     const unsigned size = in.opsize, r = in.opreg();
@@ -193,14 +197,23 @@ bool popf(Translator& t, const X86Insn& in) {
 
 bool string_op(Translator& t, const X86Insn& in) {
     auto& b = t.b;
-    const unsigned size = in.opsize, asz = in.addrsize;
-    const unsigned kind = in.op & ~1u;  // a4 movs, a6 cmps, aa stos, ac lods, ae scas
+    const unsigned kind = in.op & ~1u;  // a4 movs, a6 cmps, aa stos, ac lods, ae scas, 6c ins, 6e outs
+    const bool io = kind == 0x6c || kind == 0x6e;
+    const unsigned size = io && in.opsize == 8 ? 4 : in.opsize, asz = in.addrsize;
     const unsigned src_seg = in.seg >= 0 ? unsigned(in.seg) : kSegDs;
     const bool rep = in.rep || in.repne;
-    uint32_t skip = 0;
+    constexpr uint32_t kBudget = offsetof(X86State, rep_budget);
+    // Port I/O may have device side effects (debug exit, reset): one iteration per block pass.
+    const uint32_t kRepIterations = io ? 1 : 1024;
+    uint32_t top = 0, done = 0;
     if (rep) {
-        skip = b.new_label();
-        b.br_cond(b.cmp(Opcode::CmpEq, t.reg(1, asz), t.cst(asz, 0)), skip);
+        // An in-block loop of at most kRepIterations iterations; then the block exits back to
+        // this instruction, so pending interrupts and exit requests are seen during long runs.
+        b.set_state(kBudget, b.c32(kRepIterations));
+        top = b.new_label();
+        done = b.new_label();
+        b.label(top);
+        b.br_cond(b.cmp(Opcode::CmpEq, t.reg(1, asz), t.cst(asz, 0)), done);
     }
     ValueId df = b.cmp(Opcode::CmpNe, b.and_(b.get_state(Type::I64, kEflags), b.c64(kFlagDf)), b.c64(0));
     ValueId delta = b.select(df, t.cst(asz, uint64_t(-int64_t(size))), t.cst(asz, size));
@@ -220,6 +233,20 @@ bool string_op(Translator& t, const X86Insn& in) {
             t.store(dst_addr(), t.reg(0, size), size);
             uses_di = true;
             break;
+        case 0x6c: {  // ins: the port is read before the store (a faulting store re-reads it)
+            ValueId packed = b.or_(b.zext(Type::I64, t.reg(2, 2)), b.c64(uint64_t(size) << 16));
+            ValueId v = b.call(kHelperIn, packed, b.c64(in.pc));
+            t.store(dst_addr(), t.resize(v, size), size);
+            uses_di = true;
+            break;
+        }
+        case 0x6e: {
+            ValueId v = t.load(src_addr(), size);
+            ValueId packed = b.or_(b.zext(Type::I64, t.reg(2, 2)), b.c64(uint64_t(size) << 16));
+            b.call_void(kHelperOut, packed, t.to64(v), b.c64(in.pc));
+            uses_si = true;
+            break;
+        }
         case 0xac: {
             ValueId v = t.load(src_addr(), size);
             t.set_reg(0, size, v);
@@ -245,16 +272,28 @@ bool string_op(Translator& t, const X86Insn& in) {
     }
     if (uses_si) t.set_reg(6, asz, b.add(rsi, delta));
     if (uses_di) t.set_reg(7, asz, b.add(rdi, delta));
-    if (!rep) return true;
-    // One iteration per pass through the block: the loop is an exit back to this instruction,
-    // so pending interrupts and exit requests are seen between iterations.
+    if (!rep) {
+        if (kind == 0x6e) t.exit_next();  // device side effects are seen before the next insn
+        return true;
+    }
     ValueId cnt = b.sub(t.reg(1, asz), t.cst(asz, 1));
     t.set_reg(1, asz, cnt);
     ValueId more = b.cmp(Opcode::CmpNe, cnt, t.cst(asz, 0));
     if (eq != ir::kNoValue) more = b.and_(more, in.rep ? eq : b.xor_(eq, b.c32(1)));
-    b.exit_cond(more, in.pc, in.next_pc());
-    b.label(skip);
-    t.exit_link(in.next_pc());
+    ValueId budget = b.sub(b.get_state(Type::I32, kBudget), b.c32(1));
+    b.set_state(kBudget, budget);
+    b.br_cond(b.and_(more, b.cmp(Opcode::CmpNe, budget, b.c32(0))), top);
+    b.label(done);
+    // Values do not cross labels: whether the instruction finished is re-derived from state
+    // (rcx, and for cmps/scas the ZF of the last comparison, which is in cc_dst).
+    ValueId stop = b.cmp(Opcode::CmpEq, t.reg(1, asz), t.cst(asz, 0));
+    if (eq != ir::kNoValue) {
+        ValueId zf = b.cmp(Opcode::CmpEq, t.resize(b.get_state(Type::I64, offsetof(X86State, cc_dst)), size),
+                           t.cst(size, 0));
+        stop = b.or_(stop, in.rep ? b.xor_(zf, b.c32(1)) : zf);
+    }
+    b.exit_cond(stop, in.next_pc(), in.pc);
+    t.ended = true;
     t.cc_known = ~0u;
     return true;
 }

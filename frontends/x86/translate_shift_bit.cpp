@@ -30,7 +30,11 @@ bool shift_grp2(Translator& t, const X86Insn& in) {
     ValueId a = t.read_rm(size, &addr);
     const bool dynamic = in.op == 0xd2 || in.op == 0xd3;
     uint64_t ccount = in.op == 0xd0 || in.op == 0xd1 ? 1 : (in.imm & mask);
-    if (!dynamic && ccount == 0) return true;  // no effect, flags unchanged
+    if (!dynamic && ccount == 0) {
+        // Flags unchanged; a 32-bit register is still written (zero-extended), as hardware does.
+        if (size == 4 && !in.is_mem) t.set_reg(in.rm, 4, a);
+        return true;
+    }
     ValueId cnt = dynamic ? b.and_(b.zext(Type::I64, t.reg(1, 1)), b.c64(mask)) : b.c64(ccount);
     ValueId nz = dynamic ? b.cmp(Opcode::CmpNe, cnt, b.c64(0)) : b.c32(1);
     if (op == 4 || op == 5 || op == 6 || op == 7) {
@@ -90,7 +94,10 @@ bool shld_shrd(Translator& t, const X86Insn& in) {
     ValueId addr = ir::kNoValue;
     ValueId d = t.read_rm(size, &addr);
     ValueId s = t.reg(in.reg, size);
-    if (!dynamic && (in.imm & mask) == 0) return true;
+    if (!dynamic && (in.imm & mask) == 0) {
+        if (size == 4 && !in.is_mem) t.set_reg(in.rm, 4, d);
+        return true;
+    }
     ValueId cnt = dynamic ? b.and_(b.zext(Type::I64, t.reg(1, 1)), b.c64(mask)) : b.c64(in.imm & mask);
     ValueId packed = b.or_(b.c64(size | (right ? 0x10 : 0)), b.shl(cnt, b.c64(8)));
     ValueId res = t.resize(b.call(kHelperShiftDouble, packed, t.to64(d), t.to64(s)), size);

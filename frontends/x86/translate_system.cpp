@@ -232,6 +232,5 @@ bool sysret(Translator& t, const X86Insn& in) {
     return true;
 }
 
-bool ins_outs(Translator&, const X86Insn&) { return false; }
 
 }  // namespace corvid::x86

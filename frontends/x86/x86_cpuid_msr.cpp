@@ -49,10 +49,11 @@ uint64_t cpuid(CpuCommon* cpu, uint64_t, uint64_t, uint64_t) {
             break;
         case 1:
             a = kSignature;
-            b = 0x00000800 | (1u << 16);  // CLFLUSH line 8 qwords, one logical processor, APIC ID 0
+            b = 0x00000800;  // CLFLUSH line 8 qwords, APIC ID 0 (no HTT: count field 0, as QEMU)
             c = kLeaf1Ecx;
             d = kLeaf1Edx;
             break;
+        case 5: c = 3; break;  // MONITOR/MWAIT leaf: EMX | IBE (QEMU reports it for qemu64 too)
         case 0x80000000:
             a = kXlevel;
             b = vendor_word(0);

@@ -44,10 +44,10 @@ constexpr Table make_primary() {
     t[0x69] = row("imul", imul_imm, kModrm, Imm::kZ);
     t[0x6a] = row("push", push_imm, kDef64, Imm::kB);
     t[0x6b] = row("imul", imul_imm, kModrm, Imm::kB);
-    t[0x6c] = row("ins", ins_outs, kByteOp);
-    t[0x6d] = row("ins", ins_outs);
-    t[0x6e] = row("outs", ins_outs, kByteOp);
-    t[0x6f] = row("outs", ins_outs);
+    t[0x6c] = row("ins", string_op, kByteOp);
+    t[0x6d] = row("ins", string_op);
+    t[0x6e] = row("outs", string_op, kByteOp);
+    t[0x6f] = row("outs", string_op);
     for (unsigned i = 0x70; i < 0x80; ++i) t[i] = row("jcc", jcc, kForce64, Imm::kB);
     t[0x80] = row("grp1", alu_grp1, kModrm | kByteOp, Imm::kB);
     t[0x81] = row("grp1", alu_grp1, kModrm, Imm::kZ);
@@ -155,10 +155,10 @@ constexpr Table make_0f() {
     t[0x0b] = row("ud2", ud2);
     t[0x0d] = row("prefetchw", hint_nop, kModrm);
     for (unsigned i = 0x18; i < 0x20; ++i) t[i] = row("nop", hint_nop, kModrm);  // hints, endbr, nop r/m
-    t[0x20] = row("mov cr", mov_cr, kModrm);
-    t[0x21] = row("mov dr", mov_dr, kModrm);
-    t[0x22] = row("mov cr", mov_cr, kModrm);
-    t[0x23] = row("mov dr", mov_dr, kModrm);
+    t[0x20] = row("mov cr", mov_cr, kModrm | kModrmReg);
+    t[0x21] = row("mov dr", mov_dr, kModrm | kModrmReg);
+    t[0x22] = row("mov cr", mov_cr, kModrm | kModrmReg);
+    t[0x23] = row("mov dr", mov_dr, kModrm | kModrmReg);
     t[0x30] = row("wrmsr", msr_op);
     t[0x31] = row("rdtsc", rdtsc);
     t[0x32] = row("rdmsr", msr_op);
@@ -195,7 +195,7 @@ constexpr Table make_0f() {
     t[0xc1] = row("xadd", xadd, kModrm);
     t[0xc7] = row("grp9", grp9, kModrm);
     for (unsigned i = 0xc8; i < 0xd0; ++i) t[i] = row("bswap", bswap);
-    t[0xff] = row("ud0", ud2, kModrm);
+    t[0xff] = row("ud0", ud2);  // no ModRM (AMD, Capstone)
     return t;
 }
 

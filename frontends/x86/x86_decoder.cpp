@@ -58,7 +58,7 @@ bool decode_modrm(X86Insn& in, Reader& r) {
     in.mod = m >> 6;
     in.reg = uint8_t(((m >> 3) & 7) | (in.rex_r << 3));
     const unsigned rm = m & 7;
-    if (in.mod == 3) {
+    if (in.mod == 3 || (in.entry->flags & kModrmReg)) {
         in.rm = uint8_t(rm | (in.rex_b << 3));
         return true;
     }
@@ -128,21 +128,30 @@ DecodeStatus decode(X86Insn& in, uint64_t pc, unsigned code_size, const ByteSour
     };
 
     uint8_t b;
+    auto clear_rex = [&]() {
+        in.rex = in.rex_w = false;
+        in.rex_r = in.rex_x = in.rex_b = 0;
+    };
     for (;;) {
         if (!r.byte(&b)) return fail();
+        bool legacy = true;
         switch (b) {
-            case 0xf0: in.lock = true; continue;
-            case 0xf2: in.repne = true, in.rep = false; continue;
-            case 0xf3: in.rep = true, in.repne = false; continue;
-            case 0x66: in.opsize_prefix = true; continue;
-            case 0x67: in.addrsize_prefix = true; continue;
-            case 0x26: in.seg = 0; continue;
-            case 0x2e: in.seg = 1; continue;
-            case 0x36: in.seg = 2; continue;
-            case 0x3e: in.seg = 3; continue;
-            case 0x64: in.seg = 4; continue;
-            case 0x65: in.seg = 5; continue;
-            default: break;
+            case 0xf0: in.lock = true; break;
+            case 0xf2: in.repne = true, in.rep = false; break;
+            case 0xf3: in.rep = true, in.repne = false; break;
+            case 0x66: in.opsize_prefix = true; break;
+            case 0x67: in.addrsize_prefix = true; break;
+            case 0x26: in.seg = 0; break;
+            case 0x2e: in.seg = 1; break;
+            case 0x36: in.seg = 2; break;
+            case 0x3e: in.seg = 3; break;
+            case 0x64: in.seg = 4; break;
+            case 0x65: in.seg = 5; break;
+            default: legacy = false; break;
+        }
+        if (legacy) {
+            clear_rex();  // REX only counts immediately before the opcode
+            continue;
         }
         if (in.mode64 && (b & 0xf0) == 0x40) {
             in.rex = true;
@@ -150,34 +159,7 @@ DecodeStatus decode(X86Insn& in, uint64_t pc, unsigned code_size, const ByteSour
             in.rex_r = (b >> 2) & 1;
             in.rex_x = (b >> 1) & 1;
             in.rex_b = b & 1;
-            if (!r.byte(&b)) return fail();
-            if ((b & 0xf0) == 0x40 || b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 ||
-                b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65) {
-                // A REX prefix followed by another prefix is ignored.
-                in.rex = false;
-                in.rex_w = false;
-                in.rex_r = in.rex_x = in.rex_b = 0;
-                if ((b & 0xf0) == 0x40) {
-                    in.rex = true;
-                    in.rex_w = (b >> 3) & 1;
-                    in.rex_r = (b >> 2) & 1;
-                    in.rex_x = (b >> 1) & 1;
-                    in.rex_b = b & 1;
-                    if (!r.byte(&b)) return fail();
-                    if ((b & 0xf0) == 0x40) continue;
-                } else {
-                    // Re-dispatch the prefix byte.
-                    switch (b) {
-                        case 0xf0: in.lock = true; break;
-                        case 0xf2: in.repne = true, in.rep = false; break;
-                        case 0xf3: in.rep = true, in.repne = false; break;
-                        case 0x66: in.opsize_prefix = true; break;
-                        case 0x67: in.addrsize_prefix = true; break;
-                        default: in.seg = b == 0x26 ? 0 : b == 0x2e ? 1 : b == 0x36 ? 2 : b == 0x3e ? 3 : b == 0x64 ? 4 : 5;
-                    }
-                    continue;
-                }
-            }
+            continue;
         }
         break;
     }

@@ -32,6 +32,7 @@ enum OpFlags : uint8_t {
     kInv64 = 1u << 2,    // invalid in 64-bit mode
     kByteOp = 1u << 3,   // operand size is 8 bits
     kForce64 = 1u << 4,  // operand size is always 64 in long mode (near jmp/call/jcc)
+    kModrmReg = 1u << 5, // ModRM.mod is ignored: always the register form (mov cr/dr)
 };
 
 struct OpEntry {

@@ -31,6 +31,26 @@ uint64_t fetch_fault(CpuCommon* cpu, uint64_t va, uint64_t pc, uint64_t) {
     cpu->engine->exit_to_loop(cpu);
 }
 
+// LOCK is only valid on the read-modify-write forms with a memory destination (else #UD).
+bool lock_allowed(const X86Insn& in) {
+    if (!in.is_mem) return false;
+    const unsigned op = in.op, reg = in.reg & 7;
+    if (in.map == kMapPrimary) {
+        if (op < 0x40 && (op & 7) < 2 && (op >> 3) != 7) return true;  // add/or/adc/sbb/and/sub/xor r/m, r
+        if (op >= 0x80 && op <= 0x83) return reg != 7;                  // group 1 except cmp
+        if (op == 0x86 || op == 0x87) return true;                       // xchg
+        if (op == 0xf6 || op == 0xf7) return reg == 2 || reg == 3;       // not / neg
+        if (op == 0xfe || op == 0xff) return reg < 2;                    // inc / dec
+        return false;
+    }
+    if (in.map == kMap0F) {
+        if (op == 0xab || op == 0xb3 || op == 0xbb || op == 0xb0 || op == 0xb1 || op == 0xc0 || op == 0xc1) return true;
+        if (op == 0xba) return reg >= 5;
+        if (op == 0xc7) return reg == 1;
+    }
+    return false;
+}
+
 const ir::HelperInfo kHelperFetchFault = {"x86_fetch_fault", &fetch_fault, 2,
                                           ir::kHelperReadsState | ir::kHelperWritesState | ir::kHelperMayRaise};
 
@@ -105,7 +125,8 @@ void X86Frontend::translate(TranslateContext& ctx) {
         const size_t mark = block.insts.size();
         const uint32_t labels = block.num_labels;
         const uint32_t cc_before = t.cc_known;
-        const bool ok = st == DecodeStatus::kOk && in.entry->handler && in.entry->handler(t, in);
+        const bool ok = st == DecodeStatus::kOk && in.entry->handler && (!in.lock || lock_allowed(in)) &&
+                        in.entry->handler(t, in);
         if (!ok) {
             block.insts.resize(mark);
             block.num_labels = labels;

@@ -38,7 +38,9 @@ public:
     // CPU last reset so the run loop returns; the accelerator then asks the PIC for the vector
     // and calls take_pending_interrupt when interrupts_enabled() says so.
     void set_irq_line(bool level);
-    bool irq_line() const { return irq_line_.load(std::memory_order_relaxed); }
+    bool irq_line() const {
+        return irq_line_.load(std::memory_order_relaxed) || (platform_ && platform_->intr_pending());
+    }
     // IF set and no interrupt shadow (after sti / mov ss).
     static bool interrupts_enabled(const X86State& cpu);
     // Delivers external interrupt `vector` through the IDT if interrupts_enabled(). Returns

@@ -198,6 +198,8 @@ uint64_t load_seg(CpuCommon* cpu, uint64_t seg, uint64_t sel, uint64_t pc) {
     X86Fault f;
     if (!load_data_segment(s, unsigned(seg), uint16_t(sel), &f)) raise_fault(cpu, pc, f);
     update_mode(s);
+    // mov ss / pop ss: no interrupt before the next instruction (the stack pointer load).
+    if (seg == kSegSs) cpu->mode |= kX86ModeShadow;
     return 0;
 }
 

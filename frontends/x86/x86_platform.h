@@ -17,6 +17,11 @@ public:
     // A fault while delivering a double fault: the board resets (or stops) the machine. The
     // CPU is left halted until the board acts.
     virtual void triple_fault() = 0;
+
+    // Optional: whether the interrupt controller asserts INTR. The frontend ORs it with the
+    // level given to X86Frontend::set_irq_line, so that sti/popf/iret that unmask a pending
+    // interrupt make the run loop return at once even if the board never calls set_irq_line.
+    virtual bool intr_pending() const { return false; }
 };
 
 }  // namespace corvid

@@ -167,8 +167,21 @@ ValueId Translator::cond(unsigned cc) {
                 case 6: r = b.cmp(Opcode::CmpLeU, a, s); break;
                 case 12: r = b.cmp(Opcode::CmpLtS, a, s); break;
                 case 14: r = b.cmp(Opcode::CmpLeS, a, s); break;
+                case 0: {  // OF: operands of different signs and the result's sign differs from a
+                    ValueId ov = b.and_(b.xor_(a, s), b.xor_(a, dst()));
+                    r = b.cmp(Opcode::CmpLtS, ov, cst(size, 0));
+                    break;
+                }
                 default: break;
             }
+        } else if (kind == kCcKindAdd && (base == 2 || base == 6)) {
+            // CF of an add: the result wrapped below the second operand.
+            ValueId d = dst();
+            r = b.cmp(Opcode::CmpLtU, d, src());
+            if (base == 6) r = b.or_(r, b.cmp(Opcode::CmpEq, d, cst(size, 0)));
+        } else if ((kind == kCcKindInc || kind == kCcKindDec) && base == 0) {
+            const uint64_t sign = 1ull << (size * 8 - 1);
+            r = b.cmp(Opcode::CmpEq, dst(), cst(size, kind == kCcKindInc ? sign : sign - 1));
         } else if (kind == kCcKindLogic) {
             switch (base) {
                 case 0:

@@ -52,7 +52,6 @@ public:
     const uint32_t mode;
     const X86Insn* in = nullptr;  // the instruction being translated
     bool ended = false;           // the instruction emitted a terminal
-    bool end_block = false;       // stop the block after this instruction (state / mode changed)
     uint32_t cc_known = ~0u;      // cc_op of the last flag-setting insn in this block, ~0 unknown
 
     bool mode64() const { return mode & kX86ModeCode64; }
@@ -146,7 +145,7 @@ extern const ir::HelperInfo kHelperShiftDouble;  // pure: shld/shrd result or fl
     X(lea) X(xchg_op) X(push_pop_reg) X(push_imm) X(pop_rm) X(enter) X(leave) X(pushf) X(popf) X(string_op)     \
     X(xlat) X(mov_sreg) X(push_pop_seg) X(nop) X(hint_nop) X(jcc) X(jmp_rel) X(call_rel) X(ret_near) X(loop_op)  \
     X(jmp_far) X(call_far) X(ret_far) X(int_op) X(iret) X(hlt) X(grp6) X(grp7) X(mov_cr) X(mov_dr) X(msr_op)     \
-    X(cpuid) X(rdtsc) X(io_op) X(cli_sti) X(clts) X(cache_nop) X(ud2) X(grp15) X(syscall) X(sysret) X(ins_outs)
+    X(cpuid) X(rdtsc) X(io_op) X(cli_sti) X(clts) X(cache_nop) X(ud2) X(grp15) X(syscall) X(sysret)
 
 #define X86_DECLARE_HANDLER(name) bool name(Translator& t, const X86Insn& in);
 X86_HANDLERS(X86_DECLARE_HANDLER)

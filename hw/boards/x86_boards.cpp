@@ -1,6 +1,16 @@
 // The x86 boards: pc (i440FX + PIIX3), q35 (MCH + ICH9, ECAM), isapc, microvm and none.
 // Legacy devices live in the I/O port space; -kernel boots PVH ELF kernels, otherwise the
 // built-in firmware prints its banner on COM1 and halts.
+//
+//   pc, q35, isapc: COM1 16550A (IRQ4), i8259 pair (+ ELCR), i8254 PIT (IRQ0) + port 0x61,
+//                   MC146818 RTC/CMOS (IRQ8), i8042 reset (0x64), port 0x92, port 0x80;
+//                   pc: i440FX 00:00.0 + PIIX3 00:01.0 via 0xcf8/0xcfc (0xcf9 reset control);
+//                   q35: MCH 00:00.0 + ICH9 LPC 00:1f.0 via 0xcf8/0xcfc and ECAM at 0xb0000000.
+//   microvm:        COM1 16550A and the i8259 pair, so that the UART's IRQ4 reaches the CPU
+//                   (QEMU's microvm also keeps a PIC by default); no PIT, RTC or PCI.
+//   none:           RAM and the firmware ROM only.
+// Memory: RAM from 0 up to 0xe0000000 (q35: 0xb0000000, or 0x80000000 once RAM would reach
+// the ECAM window), the rest above 4 GiB; a 256 KiB ROM at 0xfffc0000 holds the firmware.
 #include <fmt/format.h>
 
 #include "base/run_control.h"
@@ -42,7 +52,9 @@ constexpr int kRtcIrq = 8;
 
 class X86Machine : public Machine {
 public:
-    explicit X86Machine(Board board) : board_(board) {}
+    // `registry` (may be null) answers "is this a PCI device?" for add_device; it outlives
+    // the machine (both belong to the process's startup state).
+    X86Machine(Board board, const TypeRegistry* registry) : board_(board), registry_(registry) {}
 
     Arch arch() const override { return Arch::kX86_64; }
     std::string default_cpu() const override { return "qemu64"; }
@@ -59,6 +71,21 @@ public:
             auto k = read_pvh_kernel(options_.kernel, memory_);
             if (!k) return make_error(k.error());
             kernel_ = std::move(*k);
+        }
+        if (!options_.initrd.empty()) {
+            if (options_.kernel.empty()) return make_error("-initrd cannot be used without -kernel");
+            auto d = read_initrd(options_.initrd);
+            if (!d) return make_error(d.error());
+            initrd_ = std::move(*d);
+            // Highest page-aligned spot in RAM below 4 GiB (and 2 GiB, which old kernels
+            // can address), above the kernel: where QEMU's loaders put it too.
+            const uint64_t top = std::min<uint64_t>(below_4g_, 0x8000'0000);
+            const uint64_t size = (initrd_.size() + 0xfff) & ~0xfffull;
+            if (size > top || ((top - size) & ~0xfffull) < kernel_.high) {
+                return make_error(fmt::format("could not load initrd '{}': {} bytes do not fit in RAM above the kernel",
+                                              options_.initrd, initrd_.size()));
+            }
+            initrd_addr_ = (top - size) & ~0xfffull;
         }
         return boot();
     }
@@ -102,7 +129,8 @@ public:
             extra_devices_.push_back(std::move(dev));
             return {};
         }
-        if (type.parent == kTypePciDevice && !has_pci()) {
+        const bool is_pci = registry_ ? registry_->is_a(type, kTypePciDevice) : type.parent == kTypePciDevice;
+        if (is_pci && !has_pci()) {
             return make_error(fmt::format("No 'PCI' bus found for device '{}'", type.short_name.empty() ? type.name : type.short_name));
         }
         return Machine::add_device(type, props);
@@ -225,7 +253,12 @@ private:
 
     // Loads the kernel (or the firmware) and writes the PVH boot information.
     Status boot() {
-        auto si = write_pvh_start_info(memory_, e820(), options_.append);
+        std::vector<PvhModule> modules;
+        if (!initrd_.empty()) {
+            if (auto st = memory_.write_bytes(initrd_addr_, initrd_.data(), initrd_.size()); !st) return st;
+            modules.push_back({initrd_addr_, initrd_.size()});
+        }
+        auto si = write_pvh_start_info(memory_, e820(), options_.append, modules);
         if (!si) return make_error(si.error());
         if (!options_.kernel.empty()) {
             if (auto st = load_pvh_kernel(memory_, kernel_, options_.kernel); !st) return st;
@@ -249,6 +282,7 @@ private:
     };
 
     Board board_;
+    const TypeRegistry* registry_;
     RunControl* rc_ = nullptr;
     uint64_t below_4g_ = 0, above_4g_ = 0;
     // The clock is declared before the devices that hold timers on it and after the address
@@ -269,6 +303,8 @@ private:
     std::unique_ptr<PciEcam> ecam_;
     std::vector<std::unique_ptr<MmioOps>> extra_devices_;
     PvhKernel kernel_;
+    std::vector<uint8_t> initrd_;
+    uint64_t initrd_addr_ = 0;
     X86BootState boot_state_;
 };
 
@@ -281,8 +317,8 @@ void add_machine(TypeRegistry& r, const char* type, const char* name, const char
     t.description = desc;
     t.security = sec;
     t.is_default = is_default;
-    t.factory = [board](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
-        return std::unique_ptr<Object>(std::make_unique<X86Machine>(board));
+    t.factory = [board, reg = &r](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
+        return std::unique_ptr<Object>(std::make_unique<X86Machine>(board, reg));
     };
     (void)r.add(std::move(t));
 }

@@ -52,8 +52,10 @@ void Serial16550::receive(const uint8_t* data, size_t size) {
 void Serial16550::push_rx(uint8_t byte) {
     const unsigned depth = fifo_enabled() ? kFifoDepth : 1;
     if (rx_count_ >= depth) {
-        // Overrun: the new byte is lost (the FIFO keeps its contents).
+        // Overrun. Without FIFO the new byte overwrites the unread one in RBR; with FIFO the
+        // FIFO keeps its contents and the byte in the shift register is lost.
         lsr_ |= kLsrOe;
+        if (!fifo_enabled()) rx_fifo_[rx_pos_] = byte;
         update_irq();
         return;
     }
@@ -94,21 +96,15 @@ void Serial16550::transmit(uint8_t byte) {
 
 void Serial16550::update_msr() {
     // Loopback wires the modem outputs back to the inputs: RTS->CTS, DTR->DSR, OUT1->RI,
-    // OUT2->DCD. Outside loopback the lines read as a connected, ready peer.
-    uint8_t lines;
+    // OUT2->DCD. Outside loopback the lines read as a connected, ready peer. The lines never
+    // change on their own, and, as in QEMU, looping back does not report delta bits or raise
+    // modem status interrupts (Linux' 8250 probe only looks at the line bits).
     if (mcr_ & kMcrLoop) {
-        lines = ((mcr_ & kMcrRts) ? kMsrCts : 0) | ((mcr_ & kMcrDtr) ? kMsrDsr : 0) | ((mcr_ & kMcrOut1) ? kMsrRi : 0) |
-                ((mcr_ & kMcrOut2) ? kMsrDcd : 0);
+        msr_ = static_cast<uint8_t>(((mcr_ & kMcrRts) ? kMsrCts : 0) | ((mcr_ & kMcrDtr) ? kMsrDsr : 0) |
+                                    ((mcr_ & kMcrOut1) ? kMsrRi : 0) | ((mcr_ & kMcrOut2) ? kMsrDcd : 0));
     } else {
-        lines = kMsrDcd | kMsrDsr | kMsrCts;
+        msr_ = kMsrDcd | kMsrDsr | kMsrCts;
     }
-    const uint8_t old = msr_ & 0xf0;
-    uint8_t delta = msr_ & 0x0f;
-    if ((old ^ lines) & kMsrCts) delta |= kMsrDcts;
-    if ((old ^ lines) & kMsrDsr) delta |= kMsrDdsr;
-    if ((old & kMsrRi) && !(lines & kMsrRi)) delta |= kMsrTeri;  // trailing edge of RI only
-    if ((old ^ lines) & kMsrDcd) delta |= kMsrDdcd;
-    msr_ = lines | delta;
 }
 
 uint8_t Serial16550::compute_iir() const {
@@ -189,6 +185,12 @@ void Serial16550::write(uint64_t offset, uint64_t value64, unsigned size) {
                 divisor_ = (divisor_ & 0xff00) | v;
                 return;
             }
+            // Writing THR clears THRE (and its interrupt) until the byte moves on, which on
+            // this UART is at once: the interrupt line drops and rises again, so an edge-
+            // triggered PIC sees a new request per byte, as with real hardware and QEMU.
+            thr_ipending_ = false;
+            lsr_ &= ~(kLsrThre | kLsrTemt);
+            update_irq();
             transmit(v);
             return;
         case kIER: {

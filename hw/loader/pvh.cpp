@@ -44,8 +44,10 @@ std::vector<E820Entry> x86_e820_map(uint64_t below_4g, uint64_t above_4g, const 
     return map;
 }
 
-Result<uint32_t> write_pvh_start_info(AddressSpace& as, const std::vector<E820Entry>& map, const std::string& cmdline) {
+Result<uint32_t> write_pvh_start_info(AddressSpace& as, const std::vector<E820Entry>& map, const std::string& cmdline,
+                                      const std::vector<PvhModule>& modules) {
     if (map.size() > kPvhMemmapMaxEntries) return make_error("PVH: too many memory map entries");
+    if (modules.size() > kPvhMaxModules) return make_error("PVH: too many modules");
     if (cmdline.size() + 1 > kPvhCmdlineMax) {
         return make_error(fmt::format("-append: the command line is too long ({} bytes, at most {})", cmdline.size(),
                                       kPvhCmdlineMax - 1));
@@ -65,6 +67,15 @@ Result<uint32_t> write_pvh_start_info(AddressSpace& as, const std::vector<E820En
         if (auto st = as.write_bytes(kPvhMemmapAddr, table.data(), table.size() * sizeof(HvmMemmapEntry)); !st) {
             return make_error(st.error());
         }
+    }
+    if (!modules.empty()) {
+        std::vector<HvmModlistEntry> list;
+        for (const PvhModule& m : modules) list.push_back({m.paddr, m.size, 0, 0});
+        if (auto st = as.write_bytes(kPvhModlistAddr, list.data(), list.size() * sizeof(HvmModlistEntry)); !st) {
+            return make_error(st.error());
+        }
+        si.nr_modules = static_cast<uint32_t>(list.size());
+        si.modlist_paddr = kPvhModlistAddr;
     }
     if (auto st = as.write_bytes(kPvhStartInfoAddr, &si, sizeof si); !st) return make_error(st.error());
     return kPvhStartInfoAddr;
@@ -88,6 +99,7 @@ Result<PvhKernel> read_pvh_kernel(const std::string& path, const AddressSpace& a
     if (!img->pvh_entry) return fail("the ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
     if (*img->pvh_entry >= k4G) return fail(fmt::format("the PVH entry 0x{:x} is not a 32-bit address", *img->pvh_entry));
     k.entry = static_cast<uint32_t>(*img->pvh_entry);
+    k.high = img->high;
     // The boot structures must survive the load: refuse images that overlap them.
     for (const ElfSegment& s : img->segments) {
         auto overlaps = [&](uint64_t base, uint64_t len) { return s.paddr < base + len && base < s.paddr + s.memsz; };
@@ -97,6 +109,21 @@ Result<PvhKernel> read_pvh_kernel(const std::string& path, const AddressSpace& a
         }
     }
     return k;
+}
+
+Result<std::vector<uint8_t>> read_initrd(const std::string& path) {
+    auto fail = [&](const std::string& problem) {
+        return make_error(fmt::format("could not load initrd '{}': {}", path, problem));
+    };
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
+    if (!f) return fail(std::strerror(errno));
+    const std::streamoff size = f.tellg();
+    if (size < 0) return fail("cannot determine the file size");
+    if (static_cast<uint64_t>(size) > kMaxKernelFile) return fail("file is too large");
+    std::vector<uint8_t> data(static_cast<size_t>(size));
+    f.seekg(0);
+    if (size > 0 && !f.read(reinterpret_cast<char*>(data.data()), size)) return fail("read error");
+    return data;
 }
 
 Status load_pvh_kernel(AddressSpace& as, const PvhKernel& kernel, const std::string& path) {

@@ -28,6 +28,8 @@ struct E820Entry {
 inline constexpr uint32_t kPvhStartInfoAddr = 0x6000;
 inline constexpr uint32_t kPvhMemmapAddr = 0x6040;  // right after the 56-byte start info
 inline constexpr uint32_t kPvhMemmapMaxEntries = (0x7000 - kPvhMemmapAddr) / 24;
+inline constexpr uint32_t kPvhModlistAddr = 0x7000;  // up to kPvhMaxModules entries
+inline constexpr uint32_t kPvhMaxModules = 4;
 inline constexpr uint32_t kPvhCmdlineAddr = 0x20000;
 inline constexpr uint32_t kPvhCmdlineMax = 0x10000;  // including the terminating NUL
 
@@ -60,15 +62,34 @@ static_assert(sizeof(HvmMemmapEntry) == 24);
 // RAM from 1 MiB to `below_4g`, `reserved` holes (ECAM, BIOS ROM...), RAM above 4 GiB.
 std::vector<E820Entry> x86_e820_map(uint64_t below_4g, uint64_t above_4g, const std::vector<E820Entry>& reserved);
 
-// Writes hvm_start_info, the memmap and the command line (empty: cmdline_paddr 0).
-// Returns the start info's guest-physical address (what EBX holds at entry).
-Result<uint32_t> write_pvh_start_info(AddressSpace& as, const std::vector<E820Entry>& map, const std::string& cmdline);
+struct HvmModlistEntry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
+static_assert(sizeof(HvmModlistEntry) == 32);
+
+// A module already in guest memory (the -initrd image).
+struct PvhModule {
+    uint64_t paddr;
+    uint64_t size;
+};
+
+// Writes hvm_start_info, the memmap, the command line (empty: cmdline_paddr 0) and the module
+// list. Returns the start info's guest-physical address (what EBX holds at entry).
+Result<uint32_t> write_pvh_start_info(AddressSpace& as, const std::vector<E820Entry>& map, const std::string& cmdline,
+                                      const std::vector<PvhModule>& modules = {});
 
 // A validated PVH kernel image, kept in memory so that a system reset can reload it.
 struct PvhKernel {
     std::vector<uint8_t> data;
     uint32_t entry = 0;
+    uint64_t high = 0;  // one past the highest loaded byte
 };
+
+// Reads an initrd file (whole, for placement by the board).
+Result<std::vector<uint8_t>> read_initrd(const std::string& path);
 
 // Reads and validates `path` (EM_X86_64 or EM_386 ELF with the PVH note, segments in RAM)
 // without loading it. Errors read "could not load kernel '<path>': <problem>".

@@ -13,10 +13,6 @@ constexpr uint32_t kClassIsaBridge = 0x060100;
 class I440fxHost : public PciFunction {
 public:
     I440fxHost() : PciFunction("i440FX", {kVendorIntel, 0x1237, 0x02, kClassHostBridge, 0x00}) { init(); }
-    void reset() override {
-        PciFunction::reset();
-        init();
-    }
 
 private:
     void init() {
@@ -29,10 +25,6 @@ private:
 class Piix3Isa : public PciFunction {
 public:
     Piix3Isa() : PciFunction("PIIX3", {kVendorIntel, 0x7000, 0x00, kClassIsaBridge, 0x80}) { init(); }
-    void reset() override {
-        PciFunction::reset();
-        init();
-    }
 
 private:
     void init() {
@@ -52,10 +44,6 @@ private:
 class Q35Host : public PciFunction {
 public:
     Q35Host() : PciFunction("MCH", {kVendorIntel, 0x29c0, 0x00, kClassHostBridge, 0x00}) { init(); }
-    void reset() override {
-        PciFunction::reset();
-        init();
-    }
 
 private:
     void init() {
@@ -70,10 +58,6 @@ private:
 class Ich9Lpc : public PciFunction {
 public:
     Ich9Lpc() : PciFunction("ICH9-LPC", {kVendorIntel, 0x2918, 0x02, kClassIsaBridge, 0x80}) { init(); }
-    void reset() override {
-        PciFunction::reset();
-        init();
-    }
 
 private:
     void init() {

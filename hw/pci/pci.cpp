@@ -24,12 +24,14 @@ bool aligned_access(unsigned offset, unsigned size) {
 }  // namespace
 
 PciFunction::PciFunction(std::string name, const PciId& id, unsigned config_size)
-    : config_(config_size), wmask_(config_size), w1cmask_(config_size), name_(std::move(name)), id_(id) {
+    : config_(config_size), power_on_(config_size), wmask_(config_size), w1cmask_(config_size), name_(std::move(name)),
+      id_(id) {
     init_header();
 }
 
 void PciFunction::init_header() {
     std::fill(config_.begin(), config_.end(), 0);
+    std::fill(power_on_.begin(), power_on_.end(), 0);
     std::fill(wmask_.begin(), wmask_.end(), 0);
     std::fill(w1cmask_.begin(), w1cmask_.end(), 0);
     set_reg(kPciVendorId, 2, id_.vendor);
@@ -48,11 +50,12 @@ void PciFunction::init_header() {
     set_reg(kPciInterruptLine, 1, 0, 0xff);
 }
 
-void PciFunction::reset() { init_header(); }
+void PciFunction::reset() { config_ = power_on_; }
 
 void PciFunction::set_reg(unsigned offset, unsigned size, uint32_t value, uint32_t wmask, uint32_t w1c) {
     for (unsigned i = 0; i < size && offset + i < config_.size(); i++) {
         config_[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+        power_on_[offset + i] = config_[offset + i];
         wmask_[offset + i] = static_cast<uint8_t>(wmask >> (8 * i));
         w1cmask_[offset + i] = static_cast<uint8_t>(w1c >> (8 * i));
     }

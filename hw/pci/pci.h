@@ -40,7 +40,7 @@ public:
     const std::string& name() const { return name_; }
     unsigned config_size() const { return static_cast<unsigned>(config_.size()); }
 
-    // Resets the config space to its power-on values.
+    // Resets the config space to its power-on values (everything set_reg established).
     virtual void reset();
 
     // `offset` + `size` lie within the config space and are naturally aligned (the host bridge
@@ -53,12 +53,12 @@ public:
 
 protected:
     // Power-on value and masks of a register (le): `wmask` bits are writable, `w1c` bits
-    // are cleared by writing 1.
+    // are cleared by writing 1. Subclasses call it from their constructor.
     void set_reg(unsigned offset, unsigned size, uint32_t value, uint32_t wmask = 0, uint32_t w1c = 0);
     // Called after a write changed bytes in [offset, offset+size).
     virtual void config_written(unsigned offset, unsigned size) { (void)offset, (void)size; }
 
-    std::vector<uint8_t> config_, wmask_, w1cmask_;
+    std::vector<uint8_t> config_, power_on_, wmask_, w1cmask_;
 
 private:
     void init_header();

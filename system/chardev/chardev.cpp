@@ -3,6 +3,7 @@
 #include "system/chardev/chardev.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <termios.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "system/chardev/chardev_internal.h"
 
@@ -285,7 +284,9 @@ void stdio_set_raw(bool raw) {
     }
 }
 
-std::string chardev_type_name(const std::string& backend) { return "chardev-" + backend; }
+std::string chardev_type_name(const std::string& backend) {
+    return "chardev-" + backend;
+}
 
 bool is_builtin_chardev(const std::string& type_name) {
     return type_name == "chardev-stdio" || type_name == "chardev-null" || type_name == "chardev-file" ||
@@ -333,7 +334,8 @@ Result<std::unique_ptr<Chardev>> create_chardev_object(const TypeInfo& type, con
         if (!s) return make_error(s.error());
         c = std::move(*s);
     } else {
-        return make_error(fmt::format("'{}' is not a valid char driver", type.short_name.empty() ? n : type.short_name));
+        return make_error(
+            fmt::format("'{}' is not a valid char driver", type.short_name.empty() ? n : type.short_name));
     }
     c->rc_ = &rc;
     c->set_type(&type);

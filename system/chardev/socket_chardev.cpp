@@ -2,6 +2,7 @@
 // listening after its peer leaves, as QEMU's does) and named pipes. One poll thread each.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,14 +15,14 @@
 #include <cstring>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "system/chardev/chardev_internal.h"
 
 namespace corvid::chardev_detail {
 namespace {
 
-std::string errno_text() { return strerror(errno); }
+std::string errno_text() {
+    return strerror(errno);
+}
 
 // The poll loop shared by sockets and pipes: a listening fd (optional), the connected input
 // and output fds, and a self-pipe that stops the thread.
@@ -60,7 +61,9 @@ public:
     }
 
 protected:
-    void start() override { thread_ = std::thread([this] { loop(); }); }
+    void start() override {
+        thread_ = std::thread([this] { loop(); });
+    }
 
     void set_peer(int in_fd, int out_fd) {
         std::lock_guard lock(io_mu_);
@@ -188,7 +191,8 @@ Result<addrinfo*> resolve(const std::string& host, const std::string& port, bool
     struct addrinfo* res = nullptr;
     std::string h = host.empty() ? "127.0.0.1" : host;
     int r = getaddrinfo(h.c_str(), port.c_str(), &hints, &res);
-    if (r != 0 || !res) return make_error(fmt::format("address resolution failed for {}:{}: {}", h, port, gai_strerror(r)));
+    if (r != 0 || !res)
+        return make_error(fmt::format("address resolution failed for {}:{}: {}", h, port, gai_strerror(r)));
     if (server) {
         bool loopback = false;
         if (res->ai_family == AF_INET) {

@@ -40,7 +40,9 @@ std::string trim(const std::string& s) {
     return s.substr(b, e - b + 1);
 }
 
-std::string err(const std::string& msg) { return fmt::format("Error: {}\n", msg); }
+std::string err(const std::string& msg) {
+    return fmt::format("Error: {}\n", msg);
+}
 
 Result<uint64_t> parse_u64(const std::string& s) {
     if (s.empty()) return make_error("missing address");
@@ -191,11 +193,27 @@ std::string Hmp::memory_dump(const std::string& cmd, const std::string& args) {
         for (; i < fmt_spec.size(); ++i) {
             char c = fmt_spec[i];
             switch (c) {
-                case 'x': case 'd': case 'u': case 'o': case 'c': format = c; break;
-                case 'b': size = 1; size_set = true; break;
-                case 'h': size = 2; size_set = true; break;
-                case 'w': size = 4; size_set = true; break;
-                case 'g': size = 8; size_set = true; break;
+                case 'x':
+                case 'd':
+                case 'u':
+                case 'o':
+                case 'c': format = c; break;
+                case 'b':
+                    size = 1;
+                    size_set = true;
+                    break;
+                case 'h':
+                    size = 2;
+                    size_set = true;
+                    break;
+                case 'w':
+                    size = 4;
+                    size_set = true;
+                    break;
+                case 'g':
+                    size = 8;
+                    size_set = true;
+                    break;
                 default: return err(fmt::format("invalid char in format: '{}'", c));
             }
         }

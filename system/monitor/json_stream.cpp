@@ -14,7 +14,9 @@ std::string parse_error_text(const std::string& what) {
     return "JSON parse error, " + s;
 }
 
-bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 }  // namespace
 

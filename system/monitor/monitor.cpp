@@ -5,7 +5,9 @@
 
 namespace corvid {
 
-Monitor::~Monitor() { stop(); }
+Monitor::~Monitor() {
+    stop();
+}
 
 Status Monitor::start() {
     Chardev::Frontend fe;
@@ -72,7 +74,7 @@ void Monitor::received(const uint8_t* data, size_t size) {
             if (ch == '\n') text += '\r';
             text += ch;
         }
-        text += kHmpPrompt;
+        if (!vm_.quit_pending()) text += kHmpPrompt;
         chr_.write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
         vm_.finish_quit();
     }

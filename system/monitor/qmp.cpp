@@ -13,7 +13,9 @@ Json qmp_greeting() {
     return Json{{"QMP", {{"version", version}, {"capabilities", Json::array({"oob"})}}}};
 }
 
-QmpSession::QmpSession(Vm& vm, Send send) : vm_(vm), out_(std::make_shared<Out>()) { out_->send = std::move(send); }
+QmpSession::QmpSession(Vm& vm, Send send) : vm_(vm), out_(std::make_shared<Out>()) {
+    out_->send = std::move(send);
+}
 
 QmpSession::~QmpSession() {
     if (sink_) vm_.remove_event_sink(sink_);
@@ -26,7 +28,9 @@ void QmpSession::send_json(const Json& j) {
     if (out_->live && out_->send) out_->send(qmp_to_text(j));
 }
 
-void QmpSession::start() { send_json(qmp_greeting()); }
+void QmpSession::start() {
+    send_json(qmp_greeting());
+}
 
 void QmpSession::feed(const uint8_t* data, size_t size) {
     streamer_.feed(data, size, [&](Result<Json> value) {
@@ -100,15 +104,18 @@ Json QmpSession::handle(const Json& request) {
     }
     if (name == "qmp_capabilities") {
         for (auto it = args.begin(); it != args.end(); ++it) {
-            if (it.key() != "enable") return error_reply(generic_error(fmt::format("Parameter '{}' is unexpected", it.key())), id);
+            if (it.key() != "enable")
+                return error_reply(generic_error(fmt::format("Parameter '{}' is unexpected", it.key())), id);
         }
         if (args.contains("enable")) {
             const Json& en = args["enable"];
-            if (!en.is_array()) return error_reply(generic_error("Invalid parameter type for 'enable', expected: array"), id);
+            if (!en.is_array())
+                return error_reply(generic_error("Invalid parameter type for 'enable', expected: array"), id);
             for (const Json& cap : en) {
                 if (!cap.is_string() || cap.get<std::string>() != "oob") {
                     std::string what = cap.is_string() ? cap.get<std::string>() : qmp_to_text(cap);
-                    return error_reply(generic_error(fmt::format("Parameter 'enable' does not accept value '{}'", what)), id);
+                    return error_reply(
+                        generic_error(fmt::format("Parameter 'enable' does not accept value '{}'", what)), id);
                 }
             }
         }

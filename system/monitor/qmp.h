@@ -33,7 +33,9 @@ private:
     bool failed_ = false;
 };
 
-inline QmpError generic_error(std::string desc) { return {"GenericError", std::move(desc)}; }
+inline QmpError generic_error(std::string desc) {
+    return {"GenericError", std::move(desc)};
+}
 
 // A command's declared arguments: checked before the handler runs.
 struct QmpArg {

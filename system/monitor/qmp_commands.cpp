@@ -1,7 +1,6 @@
 // The QMP command table: queries, device/object management, run control, HMP passthrough.
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "system/monitor/hmp.h"
 #include "system/monitor/qmp.h"
@@ -182,7 +181,9 @@ QmpResult q_hmp(Vm& vm, const Json& args) {
     return Json(hmp.execute(args["command-line"].get<std::string>()));
 }
 
-QmpResult q_security(Vm& vm, const Json&) { return security_report_json(make_security_report(vm)); }
+QmpResult q_security(Vm& vm, const Json&) {
+    return security_report_json(make_security_report(vm));
+}
 
 QmpResult q_chardev(Vm& vm, const Json&) {
     Json out = Json::array();
@@ -206,7 +207,9 @@ const std::vector<QmpCommand>& qmp_commands() {
         {"query-kvm", {}, false, q_kvm},
         {"query-chardev", {}, false, q_chardev},
         {"query-security", {}, false, q_security},
-        {"qom-list-types", {{"implements", 's', false}, {"abstract", 'b', false}, {"secure", 'b', false}}, false,
+        {"qom-list-types",
+         {{"implements", 's', false}, {"abstract", 'b', false}, {"secure", 'b', false}},
+         false,
          q_list_types},
         {"qom-list", {{"path", 's', true}}, false, q_qom_list},
         {"qom-get", {{"path", 's', true}, {"property", 's', true}}, false, q_qom_get},

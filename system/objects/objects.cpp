@@ -2,13 +2,12 @@
 #include "system/objects/objects.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace corvid {
 
@@ -40,7 +39,8 @@ Status only_keys(const TypeInfo& t, const OptionList& p, std::initializer_list<c
 }
 
 Result<std::unique_ptr<Object>> make_memory_backend(const TypeInfo& t, const OptionList& p) {
-    if (auto st = only_keys(t, p, {"size", "share", "prealloc", "merge", "dump", "x-use-canonical-path-for-ramblock-id"});
+    if (auto st =
+            only_keys(t, p, {"size", "share", "prealloc", "merge", "dump", "x-use-canonical-path-for-ramblock-id"});
         !st) {
         return make_error(st.error());
     }

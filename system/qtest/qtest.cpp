@@ -2,10 +2,10 @@
 // "FAIL ..." for errors (QEMU asserts on malformed input; we answer FAIL instead).
 #include "system/qtest/qtest.h"
 
+#include <fmt/format.h>
+
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "hw/clock.h"
 
@@ -194,7 +194,9 @@ Status QtestServer::start() {
     return {};
 }
 
-void QtestServer::send(const std::string& s) { chr_.write(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+void QtestServer::send(const std::string& s) {
+    chr_.write(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
 
 void QtestServer::received(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < size; ++i) {

@@ -23,7 +23,6 @@ public:
     // Empty when the line is not intercepted or the level did not change.
     std::string irq_event(int line, bool level);
 
-
 private:
     Vm& vm_;
     std::string intercepted_;  // QOM path of the intercepted device ("" none)

@@ -160,6 +160,55 @@ TEST_P(Exceptions, ExclusiveLoadAlignmentFault) {
     EXPECT_EQ(m.s().far_el1, 0x40020004u);
 }
 
+// The 64-bit exclusive pair is one 16-byte access: 8-byte alignment is not enough
+// (found by the differential fuzzer: 0xc87f728b ldxp x11, x28, [x20] loaded without a fault).
+TEST_P(Exceptions, ExclusivePairNeedsSixteenByteAlignment) {
+    RUN_A64(R"(
+        ldr x20, =0x40020010
+        mov x11, #7
+        mov x28, #9
+        ldaxp x2, x3, [x20]       // 16-byte aligned: fine
+        add x20, x20, #8
+        ldxp x11, x28, [x20]      // 0x40020018: faults
+        wfi
+    )");
+    expect_vector(0x200);
+    EXPECT_EQ(ec(), 0x25u);
+    EXPECT_EQ(iss() & 0x3f, 0x21u);  // alignment fault
+    EXPECT_EQ(iss() & (1u << 6), 0u);  // WnR: a read
+    EXPECT_EQ(m.s().far_el1, 0x40020018u);
+    EXPECT_EQ(m.s().elr_el1, kCode + 20);
+    EXPECT_EQ(m.s().x[11], 7u);  // nothing loaded
+    EXPECT_EQ(m.s().x[28], 9u);
+}
+
+TEST_P(Exceptions, AcquireExclusivePairNeedsSixteenByteAlignment) {
+    RUN_A64(R"(
+        ldr x5, =0x40020028
+        ldaxp x6, x7, [x5]
+        wfi
+    )");
+    expect_vector(0x200);
+    EXPECT_EQ(ec(), 0x25u);
+    EXPECT_EQ(iss() & 0x3f, 0x21u);
+    EXPECT_EQ(m.s().far_el1, 0x40020028u);
+    EXPECT_EQ(m.s().elr_el1, kCode + 4);
+}
+
+// A 32-bit pair is 8 bytes: 8-byte alignment suffices there.
+TEST_P(Exceptions, WordExclusivePairAtEightByteAlignmentLoads) {
+    RUN_A64(R"(
+        ldr x5, =0x40020028
+        ldr x0, =0x1122334455667788
+        str x0, [x5]
+        ldxp w6, w7, [x5]
+        wfi
+    )");
+    EXPECT_EQ(m.s().common.pc, kCode + 20);
+    EXPECT_EQ(m.s().x[6], 0x55667788u);
+    EXPECT_EQ(m.s().x[7], 0x11223344u);
+}
+
 TEST_P(Exceptions, MisalignedBranchTargetIsPcAlignmentFault) {
     RUN_A64(R"(
         ldr x1, =0x40000102

@@ -16,7 +16,7 @@ namespace corvid::a64diff {
 namespace {
 
 constexpr uint64_t kDefaultSeed = 0xC0121D5EEDull;
-constexpr uint64_t kDefaultCount = 100'000;
+constexpr uint64_t kDefaultCount = 400'000;  // ~590k instructions, a few seconds
 constexpr uint32_t kShards = 4;
 
 uint64_t env_u64(const char* name, uint64_t fallback) {

@@ -346,8 +346,11 @@ TEST(JitExits, IndirectJumpFollowsTheTableOnlyForAValidMappedBlock) {
     EXPECT_EQ(e.from, target);
     // Invalid blocks, other modes and unmapped pages are not followed.
     target->valid = false;
+    jit.backend.invalidated(*target);  // as the engine does
     EXPECT_EQ(jit.backend.execute(&cpu.common, tj).kind, ExitKind::kJump);
     target->valid = true;
+    EXPECT_EQ(jit.backend.execute(&cpu.common, target).kind, ExitKind::kHalt);  // remembered again
+    EXPECT_EQ(jit.backend.execute(&cpu.common, tj).kind, ExitKind::kHalt);
     cpu.common.mode = 1;
     EXPECT_EQ(jit.backend.execute(&cpu.common, tj).kind, ExitKind::kJump);
     cpu.common.mode = 0;

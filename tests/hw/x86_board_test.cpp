@@ -186,12 +186,26 @@ TEST(X86Board, IsapcAndMicrovmHaveNoPci) {
     EXPECT_FALSE(b.m->has_pci());
     b.in(0xcfc, 4);
     EXPECT_EQ(b.last, MemResult::kUnmapped);
+    // A PCI device two levels down the hierarchy, as virtio devices will be.
+    TypeInfo mid;
+    mid.name = "corvid-test-pci-base";
+    mid.parent = kTypePciDevice;
+    mid.abstract = true;
+    Status added = b.reg.add(mid);
+    ASSERT_TRUE(added.ok()) << added.error();
     TypeInfo fake_pci;
-    fake_pci.name = "e1000";
-    fake_pci.parent = kTypePciDevice;
-    Status st = b.m->add_device(fake_pci, {});
+    fake_pci.name = "corvid-test-pci";
+    fake_pci.parent = "corvid-test-pci-base";
+    ASSERT_TRUE(b.reg.add(fake_pci).ok());
+    Status st = b.m->add_device(*b.reg.find("corvid-test-pci"), {});
     ASSERT_FALSE(st.ok());
-    EXPECT_EQ(st.error(), "No 'PCI' bus found for device 'e1000'");
+    EXPECT_EQ(st.error(), "No 'PCI' bus found for device 'virtio-net-pci'");
+    // On a PCI board the same device is not refused for lack of a bus (just not built yet).
+    Board pc("pc");
+    ASSERT_TRUE(pc.status.ok());
+    Status st2 = pc.m->add_device(fake_pci, {});
+    ASSERT_FALSE(st2.ok());
+    EXPECT_EQ(st2.error(), "'virtio-net-pci' is not supported on this machine");
 
     Board mv("microvm");
     ASSERT_TRUE(mv.status.ok());
@@ -328,6 +342,37 @@ TEST(X86Board, PvhKernelAndStartInfo) {
     ASSERT_EQ(b.m->memory().write(0x100000, 4, 0), MemResult::kOk);
     b.m->reset();
     EXPECT_EQ(b.mem32(0x100000) & 0xffffff, 0xfdebf4u);
+    std::remove(elf.c_str());
+}
+
+TEST(X86Board, InitrdIsAPvhModule) {
+    const std::string elf = write_pvh_elf("pvhmod", {0xf4}, true);
+    const std::string initrd = ::testing::TempDir() + "initrd" + std::to_string(::getpid());
+    std::string payload(5000, 'r');
+    payload[0] = 'I';
+    std::ofstream(initrd, std::ios::binary) << payload;
+    MachineOptions o;
+    o.kernel = elf;
+    o.initrd = initrd;
+    Board b("pc", o);
+    ASSERT_TRUE(b.status.ok()) << b.status.error();
+    auto* as = dynamic_cast<AddressSpace*>(&b.m->memory());
+    HvmStartInfo si{};
+    ASSERT_TRUE(as->read_bytes(kPvhStartInfoAddr, &si, sizeof si).ok());
+    ASSERT_EQ(si.nr_modules, 1u);
+    HvmModlistEntry mod{};
+    ASSERT_TRUE(as->read_bytes(si.modlist_paddr, &mod, sizeof mod).ok());
+    EXPECT_EQ(mod.size, payload.size());
+    EXPECT_EQ(mod.paddr % 4096, 0u);
+    EXPECT_EQ(mod.paddr + 8192, 128ull << 20);  // top of the default 128 MiB
+    EXPECT_EQ(b.mem32(mod.paddr) & 0xff, static_cast<uint64_t>('I'));
+    std::remove(initrd.c_str());
+
+    MachineOptions no_kernel;
+    no_kernel.initrd = "/nonexistent";
+    Board bad("pc", no_kernel);
+    ASSERT_FALSE(bad.status.ok());
+    EXPECT_EQ(bad.status.error(), "-initrd cannot be used without -kernel");
     std::remove(elf.c_str());
 }
 

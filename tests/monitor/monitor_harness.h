@@ -16,12 +16,11 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
 
@@ -115,6 +114,15 @@ class LineSocket {
 public:
     explicit LineSocket(int fd = -1) : fd_(fd) {}
     LineSocket(LineSocket&& o) noexcept : fd_(o.fd_), buf_(std::move(o.buf_)) { o.fd_ = -1; }
+    LineSocket& operator=(LineSocket&& o) noexcept {
+        if (this != &o) {
+            if (fd_ >= 0) close(fd_);
+            fd_ = o.fd_;
+            buf_ = std::move(o.buf_);
+            o.fd_ = -1;
+        }
+        return *this;
+    }
     ~LineSocket() {
         if (fd_ >= 0) close(fd_);
     }
@@ -155,7 +163,8 @@ public:
                 buf_.erase(0, nl + 1);
                 return true;
             }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return false;
             struct pollfd p = {fd_, POLLIN, 0};
             if (poll(&p, 1, int(left.count())) <= 0) continue;
@@ -283,7 +292,8 @@ public:
         }
         auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {
-            Json j = next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+            Json j = next(
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
             if (j.is_null()) break;
             if (j.is_object() && j.value("event", "") == name) return j;
             if (j.is_object() && j.contains("event")) events_.push_back(j);

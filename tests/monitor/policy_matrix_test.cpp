@@ -1,8 +1,7 @@
 // The policy matrix: every creation entry point x every level x a secure, an insecure and an
 // undeclared type -> accepted, or rejected with the exact message.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "system/monitor/hmp.h"
 #include "system/monitor/qmp.h"
@@ -11,7 +10,15 @@
 namespace corvid::testing {
 namespace {
 
-enum class Entry { kDeviceOption, kHmpDeviceAdd, kQmpDeviceAdd, kObjectOption, kHmpObjectAdd, kQmpObjectAdd, kChardevOption };
+enum class Entry {
+    kDeviceOption,
+    kHmpDeviceAdd,
+    kQmpDeviceAdd,
+    kObjectOption,
+    kHmpObjectAdd,
+    kQmpObjectAdd,
+    kChardevOption
+};
 
 const char* entry_name(Entry e) {
     switch (e) {

@@ -98,10 +98,10 @@ TEST(QmpE2E, Queries) {
     Json cmds = vm.qmp->cmd(R"({"execute": "query-commands"})")["return"];
     std::set<std::string> names;
     for (const auto& c : cmds) names.insert(c["name"].get<std::string>());
-    for (const char* n : {"qmp_capabilities", "query-version", "query-commands", "query-status", "query-machines",
-                          "query-accelerators", "qom-list-types", "qom-list", "qom-get", "device_add", "device_del",
-                          "object-add", "object-del", "stop", "cont", "system_reset", "quit",
-                          "human-monitor-command", "query-security"}) {
+    for (const char* n :
+         {"qmp_capabilities", "query-version", "query-commands", "query-status", "query-machines", "query-accelerators",
+          "qom-list-types", "qom-list", "qom-get", "device_add", "device_del", "object-add", "object-del", "stop",
+          "cont", "system_reset", "quit", "human-monitor-command", "query-security"}) {
         EXPECT_TRUE(names.count(n)) << n;
     }
 
@@ -133,8 +133,12 @@ TEST(QmpE2E, Queries) {
             EXPECT_EQ(a["security"], "undeclared");
             EXPECT_EQ(a["present"], true);
         }
-        if (a["name"] == "tcg") { EXPECT_EQ(a["security"], "insecure"); }
-        if (a["name"] == "kvm") { EXPECT_EQ(a["secure"], true); }
+        if (a["name"] == "tcg") {
+            EXPECT_EQ(a["security"], "insecure");
+        }
+        if (a["name"] == "kvm") {
+            EXPECT_EQ(a["secure"], true);
+        }
     }
     EXPECT_EQ(enabled, 1);
 
@@ -144,7 +148,8 @@ TEST(QmpE2E, Queries) {
         EXPECT_EQ(t["parent"], "machine");
         EXPECT_EQ(t["abstract"], false);
     }
-    Json secure = vm.qmp->cmd(R"({"execute": "qom-list-types", "arguments": {"implements": "machine", "secure": true}})")["return"];
+    Json secure = vm.qmp->cmd(
+        R"({"execute": "qom-list-types", "arguments": {"implements": "machine", "secure": true}})")["return"];
     ASSERT_FALSE(secure.empty());
     EXPECT_LT(secure.size(), types.size());
     for (const auto& t : secure) EXPECT_EQ(t["security"], "secure");
@@ -188,19 +193,23 @@ TEST(QmpE2E, DevicesAndObjects) {
     EXPECT_EQ(del["error"]["class"], "DeviceNotFound");
     EXPECT_EQ(del["error"]["desc"], "Device 'ghost' not found");
 
-    EXPECT_EQ(vm.qmp->cmd(R"({"execute": "object-add", "arguments": {"qom-type": "rng-random", "id": "rng0"}})")["return"],
-              Json::object());
+    EXPECT_EQ(
+        vm.qmp->cmd(R"({"execute": "object-add", "arguments": {"qom-type": "rng-random", "id": "rng0"}})")["return"],
+        Json::object());
     Json dup = vm.qmp->cmd(R"({"execute": "object-add", "arguments": {"qom-type": "rng-random", "id": "rng0"}})");
     EXPECT_EQ(dup["error"]["class"], "GenericError");
-    Json ram = vm.qmp->cmd(R"({"execute": "object-add", "arguments": {"qom-type": "memory-backend-ram", "id": "m0", "size": 1048576}})");
+    Json ram = vm.qmp->cmd(
+        R"({"execute": "object-add", "arguments": {"qom-type": "memory-backend-ram", "id": "m0", "size": 1048576}})");
     EXPECT_EQ(ram["return"], Json::object()) << ram;
     Json objs = vm.qmp->cmd(R"({"execute": "qom-list", "arguments": {"path": "/objects"}})")["return"];
     std::set<std::string> ids;
     for (const auto& o : objs) ids.insert(o["name"].get<std::string>());
     EXPECT_TRUE(ids.count("rng0") && ids.count("m0"));
-    EXPECT_EQ(vm.qmp->cmd(R"({"execute": "qom-get", "arguments": {"path": "/objects/rng0", "property": "type"}})")["return"],
-              "rng-random");
-    Json badfile = vm.qmp->cmd(R"({"execute": "object-add", "arguments": {"qom-type": "rng-random", "id": "r2", "filename": "/nonexistent/rng"}})");
+    EXPECT_EQ(
+        vm.qmp->cmd(R"({"execute": "qom-get", "arguments": {"path": "/objects/rng0", "property": "type"}})")["return"],
+        "rng-random");
+    Json badfile = vm.qmp->cmd(
+        R"({"execute": "object-add", "arguments": {"qom-type": "rng-random", "id": "r2", "filename": "/nonexistent/rng"}})");
     EXPECT_EQ(badfile["error"]["desc"], "Could not open '/nonexistent/rng': No such file or directory");
     EXPECT_EQ(vm.qmp->cmd(R"({"execute": "object-del", "arguments": {"id": "rng0"}})")["return"], Json::object());
     Json gone = vm.qmp->cmd(R"({"execute": "object-del", "arguments": {"id": "rng0"}})");
@@ -286,7 +295,8 @@ TEST(QmpE2E, ReconnectGetsAFreshSession) {
 TEST(QmpE2E, StdioQmp) {
     std::string dir = temp_dir();
     Child child(argv_of(kA64, {"-M", "virt", "-accel", "qtest", "-qmp", "stdio"}), dir);
-    child.write_stdin("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n{\"execute\": \"quit\"}\n");
+    child.write_stdin(
+        "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n{\"execute\": \"quit\"}\n");
     EXPECT_EQ(child.wait(), 0);
     std::istringstream out(child.out());
     std::vector<Json> lines;

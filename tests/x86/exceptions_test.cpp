@@ -257,6 +257,48 @@ TEST_P(ExceptionsTest, ExternalInterruptAfterStiShadow) {
     EXPECT_EQ(m_->s().eflags & kFlagIf, 0u);     // interrupt gate cleared it
 }
 
+// An interrupt pending at the controller (X86Platform::intr_pending, no set_irq_line) while IF
+// is clear must make a spinning guest leave the run loop right after sti and its shadow.
+TEST_P(ExceptionsTest, StiWithPendingInterruptLeavesSpinLoop) {
+    X86_LOAD(R"(
+        sti
+        mov eax, 1
+    1:  jmp 1b
+    )", 64);
+    m_->enter_long_mode(kCode);
+    install_handlers();
+    m_->platform.intr = true;
+    RunExit e = m_->engine->run(&m_->s().common);
+    EXPECT_EQ(e.kind, RunExit::Kind::kExitRequest);
+    ASSERT_TRUE(X86Frontend::interrupts_enabled(m_->s()));
+    ASSERT_TRUE(m_->frontend.take_pending_interrupt(m_->s(), 0x21));
+    m_->platform.intr = false;
+    ASSERT_EQ(m_->engine->run(&m_->s().common).kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(vector(), 0x21u);
+    EXPECT_EQ(m_->reg(0), 1u);
+    EXPECT_EQ(frame(0), kCode + 6);  // the jmp: the instruction after sti ran first
+}
+
+// mov ss keeps interrupts off for one instruction, like sti: with an interrupt pending and IF
+// set, the run loop is asked to return right after the instruction that follows mov ss.
+TEST_P(ExceptionsTest, MovSsShadow) {
+    X86_LOAD(R"(
+        mov ax, 0x10
+        mov ss, ax
+        mov ebx, 2
+        hlt
+    )", 64);
+    m_->enter_long_mode(kCode);
+    install_handlers();
+    m_->s().eflags |= kFlagIf;
+    m_->platform.intr = true;
+    RunExit e = m_->engine->run(&m_->s().common);
+    EXPECT_EQ(e.kind, RunExit::Kind::kExitRequest);
+    EXPECT_EQ(m_->reg(3), 2u);
+    EXPECT_EQ(m_->s().common.pc, kCode + 11);  // stopped before hlt, ready for the interrupt
+    EXPECT_TRUE(X86Frontend::interrupts_enabled(m_->s()));
+}
+
 TEST_P(ExceptionsTest, NoInterruptWhileIfClear) {
     m_->enter_long_mode(kCode);
     m_->s().eflags &= ~kFlagIf;
@@ -349,6 +391,107 @@ TEST_P(ExceptionsTest, ProtectedMode32Delivery) {
     EXPECT_EQ(m_->reg(2), 0x10u);       // pushed cs
     EXPECT_EQ(m_->reg(6), kCode + 31);  // ud2
     EXPECT_EQ(m_->reg(7) & 2, 2u);      // pushed eflags
+}
+
+// 32-bit paging without PAE (4 MiB PSE page + a 4 KiB page table) and with PAE, from the PVH
+// entry state: a store through a remapped page, then a #PF on a not-present page delivered
+// through a 32-bit interrupt gate with its error code and CR2.
+class Paging32Test : public X86Test {
+protected:
+    void run_paging(bool pae) {
+        X86_LOAD(R"(
+            mov esp, 0x80000
+            lgdt [gdt_ptr]
+            lidt [idt_ptr]
+            mov cr4, esi
+            mov cr3, edi
+            mov eax, cr0
+            or eax, 0x80000000
+            mov cr0, eax
+            mov dword ptr [0x401000], 0x1234
+            mov eax, [0x402008]
+            hlt
+        handler:
+            mov ebx, cr2
+            mov ecx, [esp]
+            mov edx, [esp+4]
+            hlt
+        .align 8
+        gdt:
+            .quad 0
+            .quad 0
+            .quad 0x00cf9b000000ffff
+            .quad 0x00cf93000000ffff
+        gdt_ptr:
+            .word 31
+            .long gdt
+        idt_ptr:
+            .word 14*8+7
+            .long 0x30000
+        )", 32);
+        const uint32_t handler = kCode + 52;
+        m_->bus.write64(0x30000 + 14 * 8, (handler & 0xffff) | (uint64_t(0x10) << 16) | (uint64_t(0x8e) << 40) |
+                                              (uint64_t(handler >> 16) << 48));
+        uint64_t pte_addr;
+        if (!pae) {
+            m_->bus.write64(0x200000, 0x83);                   // PDE 0: 4 MiB page at 0
+            m_->bus.write64(0x200004, 0x201000 | 3);           // PDE 1: page table (32-bit entries)
+            m_->bus.write64(0x201004, 0x600000 | 3);           // 0x401000 -> 0x600000
+            pte_addr = 0x201004;
+            m_->frontend.reset_pvh(m_->s(), kCode, 0);
+            m_->s().regs[6] = kCr4Pse;
+            m_->s().regs[7] = 0x200000;
+        } else {
+            m_->bus.write64(0x202000, 0x203000 | 1);            // PDPTE 0
+            m_->bus.write64(0x203000, 0x83);                    // 2 MiB page at 0
+            m_->bus.write64(0x203000 + 2 * 8, 0x204000 | 3);    // 0x400000: page table
+            m_->bus.write64(0x204000 + 8, 0x600000 | 3);
+            pte_addr = 0x204008;
+            m_->frontend.reset_pvh(m_->s(), kCode, 0);
+            m_->s().regs[6] = kCr4Pae;
+            m_->s().regs[7] = 0x202000;
+        }
+        ASSERT_EQ(m_->run().kind, RunExit::Kind::kHalt);
+        EXPECT_EQ(m_->bus.read32(0x600000), 0x1234u);
+        EXPECT_EQ(m_->bus.read32(pte_addr) & 0x60, 0x60u);  // accessed + dirty
+        EXPECT_EQ(m_->reg(3), 0x402008u);                   // CR2
+        EXPECT_EQ(m_->reg(1), 0u);                          // error code: read, not present
+        EXPECT_EQ(m_->reg(2), kCode + 46);                  // faulting eip
+    }
+};
+
+TEST_P(Paging32Test, NonPae) { run_paging(false); }
+TEST_P(Paging32Test, Pae) { run_paging(true); }
+
+X86_INSTANTIATE(Paging32Test);
+
+// IST: a #DF-style gate with IST 1 switches to the IST stack even without a privilege change.
+TEST_P(ExceptionsTest, InterruptStackTable) {
+    X86_LOAD("ud2\n", 64);
+    m_->enter_long_mode(kCode);
+    install_handlers();
+    m_->set_gate(6, kHandlers + 6 * 16, 1);
+    m_->bus.write64(kTss + 0x24, 0x50008);  // IST1 (aligned down to 16)
+    ASSERT_EQ(m_->run().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(vector(), 6u);
+    EXPECT_EQ(m_->reg(14), 0x50000u - 40);
+    EXPECT_EQ(frame(3), kStackTop);  // the interrupted rsp
+}
+
+TEST_P(ExceptionsTest, DisassemblyAndDump) {
+    m_->enter_long_mode(kCode);
+    const uint8_t code64[] = {0x48, 0x8b, 0x44, 0x24, 0x08};
+    size_t len = 0;
+    EXPECT_EQ(m_->frontend.disassemble(kCode, code64, sizeof(code64), &len), "mov rax, qword ptr [rsp + 8]");
+    EXPECT_EQ(len, 5u);
+    m_->frontend.reset_pvh(m_->s(), kCode, 0);
+    const uint8_t code32[] = {0x8b, 0x44, 0x24, 0x08};
+    EXPECT_EQ(m_->frontend.disassemble(kCode, code32, sizeof(code32), &len), "mov eax, dword ptr [esp + 8]");
+    m_->s().regs[0] = 0x1234;
+    const std::string dump = m_->frontend.dump_state(&m_->s().common);
+    EXPECT_NE(dump.find("RAX=0000000000001234"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("CS =0010"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("CR0=00000011"), std::string::npos) << dump;
 }
 
 X86_INSTANTIATE(ExceptionsTest);

@@ -65,6 +65,8 @@ struct GuestCase {
     Backend backend;
 };
 
+void PrintTo(const GuestCase& c, std::ostream* os) { *os << c.name << "/" << backend_name(c.backend); }
+
 class GuestE2eTest : public ::testing::TestWithParam<GuestCase> {};
 
 TEST_P(GuestE2eTest, MatchesQemuOutput) {
@@ -78,6 +80,7 @@ TEST_P(GuestE2eTest, MatchesQemuOutput) {
     const std::string status_text = read_file(dir + c.name + ".status", &ok);
     ASSERT_TRUE(ok);
 
+    enable_test_logging();
     RamBus bus;
     SerialPlatform platform;
     X86Frontend frontend(&platform);

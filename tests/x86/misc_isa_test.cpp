@@ -102,6 +102,34 @@ TEST_P(MiscIsaTest, PortIo) {
     EXPECT_EQ(m_->platform.reads[1].second, 4u);
 }
 
+TEST_P(MiscIsaTest, InsOuts) {
+    X86_LOAD(R"(
+        mov rsi, 0x10000
+        mov dx, 0xe9
+        mov ecx, 3
+        rep outsb
+        mov r8, rsi
+        mov rdi, 0x11000
+        mov dx, 0x71
+        mov ecx, 2
+        rep insw
+        mov r9, rdi
+        outsd
+        hlt
+    )", 64);
+    std::memcpy(m_->bus.ram.data() + kData, "abcdEFGH", 8);
+    m_->platform.in_value = 0xbeef;
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m_->platform.console, "abc");
+    EXPECT_EQ(m_->reg(8), kData + 3);
+    EXPECT_EQ(m_->reg(9), 0x11004u);
+    EXPECT_EQ(m_->bus.read32(0x11000), 0xbeefbeefu);
+    ASSERT_EQ(m_->platform.writes.size(), 4u);
+    EXPECT_EQ(m_->platform.writes[3].value, 0x48474645u);  // "dEFG"... from rsi = kData + 3
+    EXPECT_EQ(m_->platform.writes[3].size, 4u);
+    EXPECT_EQ(m_->reg(1), 0u);
+}
+
 TEST_P(MiscIsaTest, DebugExitStopsImmediately) {
     X86_LOAD(R"(
         mov al, 0x21
@@ -317,6 +345,77 @@ TEST_P(MiscIsaTest, CpuidQemu64Model) {
     EXPECT_EQ(m_->reg(14), 0x80002001u);
 }
 
+// Every CPUID leaf a guest may look at, printed as hex through port 0xe9 from the PVH entry
+// state; the expected text was recorded from qemu-system-x86_64 7.2 (-M pc, TCG, qemu64) with
+// the same program.
+TEST_P(MiscIsaTest, CpuidLeavesMatchQemu64) {
+    X86_LOAD(R"(
+        mov esp, 0x80000
+        mov esi, offset leaves
+    1:  mov eax, [esi]
+        cmp eax, 0xffffffff
+        je 9f
+        xor ecx, ecx
+        cpuid
+        push edx
+        push ecx
+        push ebx
+        push eax
+        mov edi, 4
+    2:  pop eax
+        call hex
+        mov al, ' '
+        out 0xe9, al
+        dec edi
+        jnz 2b
+        mov al, 10
+        out 0xe9, al
+        add esi, 4
+        jmp 1b
+    9:  hlt
+    hex:
+        mov ecx, 8
+    3:  rol eax, 4
+        mov edx, eax
+        and edx, 15
+        mov dl, [digits + edx]
+        push eax
+        mov al, dl
+        out 0xe9, al
+        pop eax
+        loop 3b
+        ret
+    digits: .ascii "0123456789abcdef"
+    leaves: .long 0, 1, 2, 3, 4, 5, 6, 7, 0xd, 0x80000000, 0x80000001, 0x80000002, 0x80000003
+            .long 0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008, 0x8000000a, 0x8000000b
+            .long 0xffffffff
+    )", 32);
+    const char* kQemu64 =
+        "0000000d 68747541 444d4163 69746e65 \n"
+        "00060fb1 00000800 80002001 078bfbfd \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00000000 00000000 00000003 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "8000000a 68747541 444d4163 69746e65 \n"
+        "00060fb1 00000000 00000005 2193fbfd \n"
+        "554d4551 72695620 6c617574 55504320 \n"
+        "72657620 6e6f6973 352e3220 0000002b \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "01ff01ff 01ff01ff 40020140 40020140 \n"
+        "00000000 42004200 02008140 00808140 \n"
+        "00000000 00000000 00000000 00000000 \n"
+        "00003028 00000000 00000000 00000000 \n"
+        "00000001 00000010 00000000 00000000 \n"
+        "00000000 00000000 00000000 00000000 \n";
+    m_->frontend.reset_pvh(m_->s(), kCode, 0);
+    ASSERT_EQ(m_->run().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m_->platform.console, kQemu64);
+}
+
 TEST_P(MiscIsaTest, RdtscAdvancesAndWrmsrSetsIt) {
     X86_LOAD(R"(
         rdtsc
@@ -361,6 +460,77 @@ TEST_P(MiscIsaTest, PauseAndNopForms) {
 }
 
 X86_INSTANTIATE(MiscIsaTest);
+
+}  // namespace
+}  // namespace corvid::x86test
+
+namespace corvid::x86test {
+namespace {
+
+// The interpreter and the JIT run the same string-instruction program and must agree on every
+// register, the flags and the memory they wrote.
+TEST(X86Lockstep, StringOpsInterpreterMatchesJit) {
+    const char* src = R"(
+        mov r15, 0
+    next:
+        mov rdi, 0x11005
+        mov rsi, 0x10001
+        mov rcx, r15
+        rep movsb
+        mov [0x14000 + r15*8], rdi
+        mov rdi, 0x11000
+        mov rsi, 0x10000
+        mov rcx, r15
+        shr rcx, 3
+        inc rcx
+        rep movsq
+        mov rdi, 0x11064
+        mov rcx, r15
+        mov eax, 0xbeef
+        rep stosw
+        mov rdi, 0x110c8
+        mov rsi, 0x100c8
+        mov rcx, r15
+        std
+        rep movsb
+        cld
+        mov rdi, 0x11000
+        mov rsi, 0x10000
+        mov rcx, 64
+        repe cmpsb
+        pushfq
+        pop qword ptr [0x15000 + r15*8]
+        mov [0x16000 + r15*8], rcx
+        mov rdi, 0x10000
+        mov rcx, 100
+        mov al, [0x10000 + r15]
+        repne scasb
+        pushfq
+        pop qword ptr [0x17000 + r15*8]
+        mov [0x18000 + r15*8], rcx
+        lea rsi, [0x10000 + r15]
+        lodsq
+        mov [0x19000 + r15*8], rax
+        add r15, 3
+        cmp r15, 40
+        jb next
+        hlt
+    )";
+    auto bytes = assemble(src, 64);
+    if (!bytes) GTEST_SKIP() << "GNU as not installed: SKIPPING";
+    ASSERT_FALSE(bytes->empty());
+    Machine a(Backend::kInterp), b(Backend::kJit);
+    for (Machine* m : {&a, &b}) {
+        for (unsigned i = 0; i < 256; ++i) m->bus.ram[kData + i] = uint8_t(i * 7 + 3);
+        m->load(kCode, *bytes);
+        m->enter_long_mode(kCode);
+        ASSERT_EQ(m->run().kind, RunExit::Kind::kHalt);
+    }
+    for (unsigned r = 0; r < 16; ++r) EXPECT_EQ(a.reg(r), b.reg(r)) << "reg " << r;
+    EXPECT_EQ(x86_read_eflags(a.s()), x86_read_eflags(b.s()));
+    for (uint64_t addr = 0x10000; addr < 0x1a000; addr += 8)
+        ASSERT_EQ(a.bus.read64(addr), b.bus.read64(addr)) << std::hex << "at 0x" << addr;
+}
 
 }  // namespace
 }  // namespace corvid::x86test

@@ -89,6 +89,7 @@ public:
         }
     }
     void triple_fault() override { ++triple_faults; }
+    bool intr_pending() const override { return intr; }
 
     struct Write {
         uint16_t port;
@@ -101,18 +102,23 @@ public:
     uint64_t in_value = 0x12345678;
     int exit_code = -1;
     int triple_faults = 0;
+    bool intr = false;  // INTR as the interrupt controller reports it (X86Platform::intr_pending)
     X86State* cpu = nullptr;
 };
+
+// CORVID_X86_TEST_LOG=in_asm,int,... turns on the -d categories for debugging a test.
+inline void enable_test_logging() {
+    if (const char* cats = std::getenv("CORVID_X86_TEST_LOG")) {
+        if (auto m = log::parse_categories(cats)) log::set_mask(*m);
+    }
+}
 
 enum class Backend { kInterp, kJit };
 inline const char* backend_name(Backend b) { return b == Backend::kInterp ? "interp" : "jit"; }
 
 struct Machine {
     explicit Machine(Backend kind) : frontend(&platform), cpu(std::make_unique<X86State>()) {
-        // CORVID_X86_TEST_LOG=in_asm,int,... turns on the -d categories for debugging a test.
-        if (const char* cats = std::getenv("CORVID_X86_TEST_LOG")) {
-            if (auto m = log::parse_categories(cats)) log::set_mask(*m);
-        }
+        enable_test_logging();
         EngineOptions opts;
         opts.backend = kind == Backend::kJit ? EngineOptions::BackendKind::kJit : EngineOptions::BackendKind::kInterp;
         std::unique_ptr<ExecBackend> be = kind == Backend::kJit ? make_x64_backend(4u << 20) : make_interp_backend();

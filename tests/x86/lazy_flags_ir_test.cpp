@@ -1,0 +1,87 @@
+// Golden IR checks for lazy EFLAGS: flag computations overwritten before being read disappear
+// after optimisation, jcc after cmp/sub/test is evaluated inline (no flags helper), and blocks
+// verify.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "frontends/x86/x86_frontend.h"
+#include "frontends/x86/x86_translator.h"
+#include "translator/ir/opt/optimize.h"
+#include "translator/ir/verify.h"
+
+namespace corvid::x86test {
+namespace {
+
+class BufferContext final : public TranslateContext {
+public:
+    BufferContext(ir::Builder& b, std::vector<uint8_t> code, uint64_t base) : code_(std::move(code)), base_(base) {
+        builder_ = &b;
+    }
+    bool fetch(uint64_t va, void* out, unsigned size) override {
+        if (va < base_ || va + size > base_ + code_.size()) return false;
+        std::memcpy(out, code_.data() + (va - base_), size);
+        return true;
+    }
+
+private:
+    std::vector<uint8_t> code_;
+    uint64_t base_;
+};
+
+struct Counts {
+    unsigned cc_sets = 0, flag_helper_calls = 0, insts = 0;
+};
+
+Counts translate(const std::vector<uint8_t>& code, bool optimize) {
+    X86Frontend fe;
+    ir::Block blk;
+    blk.guest_pc = 0x1000;
+    blk.mode = kX86ModeCode64 | kX86ModePe;
+    ir::Builder b(blk);
+    BufferContext ctx(b, code, 0x1000);
+    fe.translate(ctx);
+    EXPECT_TRUE(ir::verify(blk).ok());
+    if (optimize) ir::optimize(blk);
+    EXPECT_TRUE(ir::verify(blk).ok());
+    Counts c;
+    c.insts = unsigned(blk.insts.size());
+    for (const ir::Inst& i : blk.insts) {
+        if (i.op == ir::Opcode::SetState &&
+            (i.imm == offsetof(X86State, cc_op) || i.imm == offsetof(X86State, cc_dst) ||
+             i.imm == offsetof(X86State, cc_src)))
+            ++c.cc_sets;
+        if ((i.op == ir::Opcode::Call || i.op == ir::Opcode::CallVoid) &&
+            reinterpret_cast<const ir::HelperInfo*>(i.imm) == &x86::kHelperArithFlags)
+            ++c.flag_helper_calls;
+    }
+    return c;
+}
+
+TEST(X86LazyFlags, DeadFlagWritesAreRemoved) {
+    // add rax, rbx; sub rcx, rdx; xor esi, edi; cmp rax, rcx; jl +0
+    const std::vector<uint8_t> code = {0x48, 0x01, 0xd8, 0x48, 0x29, 0xd1, 0x31, 0xfe, 0x48, 0x39, 0xc8, 0x7c, 0x00};
+    Counts raw = translate(code, false);
+    Counts opt = translate(code, true);
+    EXPECT_EQ(raw.cc_sets, 4u * 3 - 1);  // xor (logic) writes no cc_src
+    EXPECT_EQ(opt.cc_sets, 3u);          // only cmp's op/dst/src stay live at the block exit
+    EXPECT_EQ(opt.flag_helper_calls, 0u);
+    EXPECT_LT(opt.insts, raw.insts);
+}
+
+TEST(X86LazyFlags, ConditionsAfterTestAndSubAreInline) {
+    // test eax, eax; sete cl; sub rdx, rbx; setb al; ja +0
+    const std::vector<uint8_t> code = {0x85, 0xc0, 0x0f, 0x94, 0xc1, 0x48, 0x29, 0xda, 0x0f, 0x92, 0xc0, 0x77, 0x00};
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 0u);
+}
+
+TEST(X86LazyFlags, UnknownFlagsUseTheHelper) {
+    // jl at the start of a block: the producer is in another block.
+    const std::vector<uint8_t> code = {0x7c, 0x00};
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 1u);
+}
+
+}  // namespace
+}  // namespace corvid::x86test
