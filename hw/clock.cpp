@@ -11,8 +11,10 @@ namespace corvid {
 
 namespace {
 // After a kick, the vCPU is expected to run the expired timers soon. If it has not (the kick
-// raced with the vCPU entering guest code), kick again after this long.
+// raced with the vCPU entering guest code, or the VM is stopped), kick again after this long,
+// doubling up to the maximum so that a stopped VM does not keep the thread busy.
 constexpr auto kRekickInterval = std::chrono::milliseconds(10);
+constexpr auto kRekickMax = std::chrono::milliseconds(1000);
 }  // namespace
 
 VirtualClock::VirtualClock(bool manual) : manual_(manual) { host_origin_ = host_ns(); }
@@ -120,7 +122,9 @@ void VirtualClock::run_expired() {
             if (best < 0) return;
             timers_[best].deadline = kNoDeadline;
             generation_++;
-            cb = &timers_[best].callback;  // timers_ only grows in the vCPU thread (add_timer)
+            // Stable while unlocked: timers are never removed and a deque does not move
+            // its elements when add_timer (any thread, e.g. device hotplug) appends.
+            cb = &timers_[best].callback;
         }
         cv_.notify_all();
         if (*cb) (*cb)();
@@ -149,8 +153,11 @@ void VirtualClock::ensure_kicker_locked() {
 
 void VirtualClock::kicker_main() {
     std::unique_lock<std::mutex> lock(mu_);
+    auto rekick = kRekickInterval;
+    uint64_t last_kicked_gen = ~0ull;
     while (!stop_) {
         const uint64_t gen = generation_;
+        if (gen != last_kicked_gen) rekick = kRekickInterval;  // progress since the last kick
         const int64_t e = earliest_locked();
         if (e == kNoDeadline || manual_ || !kick_) {
             // Manual time is advanced by advance(), which kicks by itself.
@@ -166,7 +173,9 @@ void VirtualClock::kicker_main() {
         lock.unlock();
         kick();
         lock.lock();
-        cv_.wait_for(lock, kRekickInterval, [&] { return stop_ || generation_ != gen; });
+        if (last_kicked_gen == gen) rekick = std::min(rekick * 2, kRekickMax);
+        last_kicked_gen = gen;
+        cv_.wait_for(lock, rekick, [&] { return stop_ || generation_ != gen; });
     }
 }
 

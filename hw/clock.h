@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <deque>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 namespace corvid {
 
@@ -66,7 +66,7 @@ private:
 
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::vector<Timer> timers_;
+    std::deque<Timer> timers_;  // never shrinks; a deque keeps elements in place as it grows
     std::function<void()> kick_;
     bool stop_ = false;
     uint64_t generation_ = 0;  // bumped whenever deadlines change: the kicker re-evaluates

@@ -42,7 +42,9 @@ struct CpuCommon {
     uint64_t insn_count = 0;                 // executed guest instructions (when counting is enabled)
     // Set by the run loop when a helper raises a guest exception (see Engine::raise).
     uint32_t pending_cause = 0;
-    uint32_t pad0 = 0;
+    // Bumped by every Engine::tlb_flush / tlb_flush_page, i.e. whenever a virtual-to-physical
+    // mapping may have changed; lookup structures keyed by virtual pc compare it.
+    uint32_t tlb_generation = 0;
     uint64_t pending_detail = 0;
     Engine* engine = nullptr;                // the engine running this CPU (for helpers)
     void* jit_scratch[4] = {};               // reserved for the backend (lookup table base etc.)

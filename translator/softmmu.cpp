@@ -238,6 +238,7 @@ void Engine::invalidate_phys(uint64_t paddr, uint64_t size) {
 
 void Engine::tlb_flush(CpuCommon* cpu) {
     CpuSlot& slot = *impl_->slot_for(cpu);
+    ++cpu->tlb_generation;
     for (auto& e : cpu->tlb) e = TlbEntry{kTlbInvalid, kTlbInvalid, kTlbInvalid, 0};
     for (auto& s : slot.shadow) s = CpuSlot::Shadow{};
     slot.jump_cache.fill(nullptr);
@@ -245,6 +246,7 @@ void Engine::tlb_flush(CpuCommon* cpu) {
 
 void Engine::tlb_flush_page(CpuCommon* cpu, uint64_t va) {
     CpuSlot& slot = *impl_->slot_for(cpu);
+    ++cpu->tlb_generation;
     const uint64_t page = va & kPageMask;
     const unsigned idx = unsigned((va >> kPageBits) & (kTlbEntries - 1));
     if (slot.shadow[idx].va_page == page) {

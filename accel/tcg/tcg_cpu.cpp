@@ -92,6 +92,10 @@ public:
     void io_write(uint16_t port, uint64_t value, unsigned size) override {
         if (MemoryBus* io = machine_.io()) (void)io->write(port, size, value);
     }
+    bool intr_pending() const override {
+        X86InterruptSource* pic = machine_.x86_interrupts();
+        return pic && pic->intr_pending();
+    }
     void triple_fault() override {
         RunControl& rc = machine_.options().run_control ? *machine_.options().run_control : RunControl::global();
         rc.request_reset();

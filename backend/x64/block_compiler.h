@@ -40,15 +40,17 @@ inline constexpr unsigned kScratchDetail = 3;
 
 
 // One entry of the indirect-jump lookup table (ExitJump / ExitReturn), read by generated code.
-// An entry is only followed while the cpu has the block's mode and the cpu's TLB still maps
-// the block's page for execution to the same host page (`addend`), so remaps and mode switches
-// need no table maintenance by the engine; invalidation drops the entry (invalidated()).
+// An entry is only followed while the cpu has the block's mode and the same TLB generation as
+// when the engine last entered the block (CpuCommon::tlb_generation: no mapping has changed
+// since), so remaps and mode switches need no table maintenance; invalidation drops the entry
+// at once (invalidated()). Unlike a TLB probe, this survives the eviction of the code page's
+// TLB entry by data accesses.
 struct JumpEntry {
     uint64_t pc;
-    uint64_t addend;  // TlbEntry::addend of the block's page when it was entered
-    void* code;       // the block's code (unique until the buffer is flushed)
+    void* code;  // the block's code (unique until the buffer is flushed)
     uint32_t mode;
-    uint32_t pad = 0;
+    uint32_t generation;
+    uint64_t pad = 0;
 };
 static_assert(sizeof(JumpEntry) == 32);
 inline constexpr unsigned kJumpTableBits = 12;
@@ -115,11 +117,15 @@ struct CompileScratch {
     std::vector<ColdStub> cold;
     std::vector<uint32_t> calls_before;
     std::vector<Known> known;
+    std::vector<uint8_t> zbits;           // known significant bits per value (analyze)
     std::vector<uint8_t> flag_use;        // FlagUse per instruction (flag_fusion.cpp)
     std::vector<uint8_t> flag_cc;         // x86 condition of a kFlagReuse / kFlagBranch
     std::vector<uint16_t> flag_tmp;
     std::vector<int32_t> flag_owner;
     std::vector<uint8_t> flag_candidate;
+    std::vector<uint32_t> flag_prod;                       // producer of a kFlagReuse value
+    std::vector<uint8_t> flag_store_ok;                    // SetState reached with its flags live
+    std::vector<std::pair<uint32_t, uint32_t>> prezero;    // (producer, state offset)
     asmjit::CodeHolder code;  // reset, not rebuilt, between compiles
 };
 
@@ -131,6 +137,9 @@ enum FlagUse : uint8_t {
     kFlagDeferred,  // a node of a branch condition that the branch reads from the flags: no code
     kFlagAbsorbed,  // a Not subtracted by its add-with-carry users: no code
     kFlagBranch,    // BrCond/ExitCond whose condition is flag_cc
+    kFlagToMemory,  // a kFlagReuse boolean only stored to guest state: no register, see below
+    kFlagSetcc,     // SetState of a kFlagToMemory value: `setcc byte [state]`, the dword having
+                    // been zeroed just before the producing instruction (CompileScratch::prezero)
 };
 
 // What the host flags describe at a point of the block (analysis only).
@@ -144,6 +153,7 @@ struct HostFlags {
     ValueId a = ir::kNoValue, b = ir::kNoValue, cin = ir::kNoValue;
     unsigned bytes = 0;
     ValueId result = ir::kNoValue;  // the value whose SF/ZF the flags hold, if any
+    uint32_t producer = ~0u;        // the instruction that set them
 };
 
 class BlockCompiler {
@@ -155,6 +165,7 @@ public:
 private:
     // ---- analysis (regalloc.cpp)
     void analyze();
+    uint8_t known_bits(ValueId v, const std::vector<uint8_t>& zb) const;
     ValueId canon(ValueId v) const { return alias_[v]; }
     bool is_const(ValueId v) const { return cval_[canon(v)].has_value(); }
     uint64_t const_of(ValueId v) const { return *cval_[canon(v)]; }
@@ -163,6 +174,8 @@ private:
     // ---- host-flag reuse (flag_fusion.cpp)
     void analyze_flags(std::vector<uint16_t>& uses);
     bool emits_nothing(uint32_t i) const;
+    void plan_flag_stores(const std::vector<uint16_t>& uses);
+    void emit_prezero(uint32_t i);
     asmjit::x86::CondCode flag_cond(ValueId v, const HostFlags& f, int depth) const;
     asmjit::x86::CondCode compare_cond(const ir::Inst& in, const HostFlags& f, int depth) const;
     // The Not absorbed into a subtraction: its operand, else kNoValue.

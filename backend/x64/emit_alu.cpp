@@ -491,6 +491,12 @@ void BlockCompiler::emit_get_state(uint32_t i, const ir::Inst& in) {
 }
 
 void BlockCompiler::emit_set_state(const ir::Inst& in) {
+    if (flag_use_[cur_inst_] == kFlagSetcc) {
+        // The dword was zeroed before the flags were set (emit_prezero).
+        const ax::CondCode cc = ax::CondCode(flag_cc_[canon(in.args[0])]);
+        as_.emit(ax::Inst::setccFromCond(cc), ax::byte_ptr(ax::r15, int32_t(in.imm)));
+        return;
+    }
     const unsigned bytes = type_bytes(type_of(in.args[0]));
     Operand v = use_any(in.args[0], bytes);
     if (v.isMem()) v = gp_of(use_reg(in.args[0]).id(), bytes);  // no memory-to-memory mov

@@ -122,7 +122,6 @@ void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
     as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
     if (env_.jump_table) {
         Label miss = as_.newLabel();
-        const int32_t tlb = int32_t(kCpuTlbOffset);
         static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
         as_.mov(ax::eax, ax::ecx);
         as_.and_(ax::eax, int32_t(kJumpTableMask << 2));
@@ -133,17 +132,11 @@ void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
         as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
         as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
         as_.jne(miss);
-        // The page must still be mapped executable onto the same host page.
-        as_.mov(ax::rax, ax::rcx);
-        as_.shr(ax::rax, kPageBits - 5);
-        as_.and_(ax::eax, int32_t((kTlbEntries - 1) << 5));
-        as_.and_(ax::rcx, Imm(int32_t(uint32_t(kPageMask))));
-        as_.cmp(ax::qword_ptr(ax::r15, ax::rax, 0, tlb + int32_t(offsetof(TlbEntry, code_tag))), ax::rcx);
+        // No mapping change since the engine entered the block (see JumpEntry); invalidation
+        // removes entries at once (X64Backend::invalidated): no validity check either.
+        as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
+        as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
         as_.jne(miss);
-        as_.mov(ax::rcx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb + int32_t(offsetof(TlbEntry, addend))));
-        as_.cmp(ax::rcx, ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, addend))));
-        as_.jne(miss);
-        // Invalidation removes entries at once (X64Backend::invalidated): no validity check.
         as_.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
         as_.bind(miss);
     }
@@ -165,7 +158,10 @@ void BlockCompiler::emit_exit_halt(const ir::Inst& in) {
 void BlockCompiler::emit_inst(uint32_t i) {
     const ir::Inst& in = block_.insts[i];
     cur_inst_ = i;
-    if (flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed) return;  // read from host flags
+    if (flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed || flag_use_[i] == kFlagToMemory) {
+        return;  // read from the host flags where it is needed
+    }
+    if (!scratch_.prezero.empty()) emit_prezero(i);
     const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
     if (has_result && (alias_[i] != i || cval_[i])) return;  // folded or forwarded: no code
     if (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState)) return;

@@ -53,7 +53,7 @@ bool BlockCompiler::emits_nothing(uint32_t i) const {
     const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
     if (has_result && (alias_[i] != i || cval_[i])) return true;
     if (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState)) return true;
-    return flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed;
+    return flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed || flag_use_[i] == kFlagToMemory;
 }
 
 // The x86 condition under which value v (a 0/1 value) is non-zero, given that the host flags
@@ -269,7 +269,12 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
 
     // 3. Simulate the emitted code's effect on the host flags; drop the candidates whose
     //    condition is not available from the flags at the branch, and repeat (rarely twice).
+    std::vector<uint32_t>& prod = scratch_.flag_prod;
+    std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
+    scratch_.prezero.clear();
     for (int round = 0; round < 8; ++round) {
+        prod.assign(n, ~0u);
+        store_ok.assign(n, 0);
         for (size_t v = 0; v < n; ++v) {
             if (flag_use_[v] != kFlagAbsorbed) flag_use_[v] = owner[v] >= 0 ? kFlagDeferred : kFlagNone;
         }
@@ -283,6 +288,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
                 const unsigned bytes = type_bytes(type_of(in.args[0]));
                 if (f.valid && f.arith && f.a == a && f.b == b && f.cin == cin && f.bytes == bytes) {
                     flag_use_[i] = kFlagReuse;
+                    prod[i] = f.producer;
                     if (in.op == Opcode::AddWithCarry) {
                         if (f.result == ir::kNoValue) f.result = i;
                     } else {
@@ -292,6 +298,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
                 }
                 flag_use_[i] = kFlagProduce;
                 f = HostFlags{};
+                f.producer = i;
                 f.valid = f.arith = true;
                 f.a = a, f.b = b, f.cin = cin, f.bytes = bytes;
                 f.sub = is_const(cin) && (const_of(cin) & 1) &&
@@ -304,6 +311,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
                 if (c != CC::kMaxValue) {
                     flag_use_[i] = kFlagReuse;
                     flag_cc_[i] = uint8_t(c);
+                    prod[i] = f.producer;
                     continue;
                 }
                 if (candidate[i] == 2) {
@@ -332,6 +340,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
             }
             if (sets_result_flags(in)) {
                 f = HostFlags{};
+                f.producer = i;
                 f.valid = true;
                 f.result = i;
                 f.bytes = type_bytes(in.type);
@@ -340,13 +349,62 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
                 f.b = canon(in.args[1]);
                 continue;
             }
+            if (in.op == Opcode::SetState) {
+                const ValueId v = canon(in.args[0]);
+                store_ok[i] = f.valid && !is_const(v) && flag_use_[v] == kFlagReuse && prod[v] == f.producer;
+                continue;
+            }
             if (!flag_neutral(in.op)) f.valid = false;
         }
-        if (!dropped) return;
+        if (!dropped) {
+            plan_flag_stores(uses);
+            return;
+        }
     }
     // Did not settle: no deferral at all (always correct).
     for (size_t v = 0; v < n; ++v) {
         if (flag_use_[v] != kFlagAbsorbed) flag_use_[v] = kFlagNone;
+    }
+}
+
+}  // namespace corvid::x64
+
+namespace corvid::x64 {
+
+// A boolean read from the flags and only stored to guest state costs setcc + movzx + mov; as
+// `mov dword [state], 0` before the producing instruction and `setcc byte [state]` it costs two
+// instructions and no register. Only when nothing in between reads or writes that state word.
+void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
+    const size_t n = block_.insts.size();
+    const std::vector<uint32_t>& prod = scratch_.flag_prod;
+    const std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
+    for (uint32_t s = 0; s < n; ++s) {
+        if (!store_ok[s]) continue;
+        const ir::Inst& st = block_.insts[s];
+        const ValueId v = canon(st.args[0]);
+        if (uses[v] != 1 || type_of(st.args[0]) != Type::I32 || fused_[v]) continue;
+        const Opcode vo = block_.insts[v].op;
+        if (vo == Opcode::AddWithCarry) continue;  // not a boolean
+        const uint32_t p = prod[v];
+        if (p >= s) continue;
+        const uint64_t off = st.imm;
+        bool clash = false;
+        for (uint32_t k = p + 1; k < s && !clash; ++k) {
+            const ir::Inst& in = block_.insts[k];
+            if ((in.op != Opcode::GetState && in.op != Opcode::SetState) || emits_nothing(k)) continue;
+            const unsigned bytes = type_bytes(in.op == Opcode::GetState ? in.type : type_of(in.args[0]));
+            if (in.imm < off + 4 && off < in.imm + bytes) clash = true;
+        }
+        if (clash) continue;
+        flag_use_[v] = kFlagToMemory;
+        flag_use_[s] = kFlagSetcc;
+        scratch_.prezero.emplace_back(p, uint32_t(off));
+    }
+}
+
+void BlockCompiler::emit_prezero(uint32_t i) {
+    for (const auto& [p, off] : scratch_.prezero) {
+        if (p == i) as_.mov(asmjit::x86::dword_ptr(asmjit::x86::r15, int32_t(off)), 0);
     }
 }
 

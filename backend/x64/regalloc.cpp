@@ -88,6 +88,9 @@ void BlockCompiler::analyze() {
         }
     };
 
+    // Known significant low bits of each value (the rest is zero), for free truncations.
+    std::vector<uint8_t>& zbits = scratch_.zbits;
+    zbits.assign(n, 64);
     for (size_t i = 0; i < n; ++i) {
         const ir::Inst& in = block_.insts[i];
         switch (in.op) {
@@ -130,11 +133,13 @@ void BlockCompiler::analyze() {
                         cval_[i] = ir::eval_pure(in.op, in.type, ir::operand_type(block_, in), v[0], v[1], v[2]);
                         break;
                     }
-                    // Conversions that do not change the (zero-extended) bits are free.
+                    // Conversions that do not change the (zero-extended) bits are free; so is
+                    // a narrowing Trunc of a value whose upper bits are known to be zero.
                     const unsigned from = ir::bit_width(type_of(in.args[0]));
                     const unsigned to = ir::bit_width(in.type);
                     if (((in.op == Opcode::ZExt || in.op == Opcode::Trunc) && from <= to) ||
-                        (in.op == Opcode::SExt && from == to)) {
+                        (in.op == Opcode::SExt && from == to) ||
+                        (in.op == Opcode::Trunc && zbits[canon(in.args[0])] <= to)) {
                         alias_[i] = canon(in.args[0]);
                     } else if (in.op == Opcode::Select && is_const(in.args[0])) {
                         alias_[i] = canon(const_of(in.args[0]) != 0 ? in.args[1] : in.args[2]);
@@ -142,6 +147,7 @@ void BlockCompiler::analyze() {
                 }
                 break;
         }
+        zbits[i] = known_bits(ValueId(i), zbits);
     }
 
     std::vector<uint32_t>& calls_before = scratch_.calls_before;
@@ -170,6 +176,53 @@ void BlockCompiler::analyze() {
     for (size_t v = 0; v < n; ++v) {
         if (last_use_[v] > int32_t(v) && calls_before[last_use_[v]] > calls_before[v + 1]) crosses_call_[v] = 1;
     }
+}
+
+// Upper bound on the significant bits of value v (zero-extended representation), from its
+// operands' bounds `zb` (already computed for earlier values).
+uint8_t BlockCompiler::known_bits(ValueId v, const std::vector<uint8_t>& zb) const {
+    const ir::Inst& in = block_.insts[v];
+    if (ir::op_info(in.op).result == ir::Kind::V) return 64;
+    const unsigned w = ir::bit_width(in.type);
+    if (alias_[v] != v) return std::min<uint8_t>(uint8_t(w), zb[canon(v)]);
+    if (cval_[v]) {
+        const uint64_t c = *cval_[v];
+        return uint8_t(c ? 64 - __builtin_clzll(c) : 0);
+    }
+    auto arg = [&](unsigned k) -> unsigned {
+        ValueId a = canon(in.args[k]);
+        return is_const(a) ? unsigned(known_bits(a, zb)) : unsigned(zb[a]);
+    };
+    unsigned r = w;
+    switch (in.op) {
+        case Opcode::Load:
+            if (!(in.imm & ir::kMemSigned)) r = std::min(w, 8 * ir::mem_size_bytes(in.imm));
+            break;
+        case Opcode::ZExt:
+        case Opcode::Trunc: r = std::min(w, arg(0)); break;
+        case Opcode::And: r = std::min(arg(0), arg(1)); break;
+        case Opcode::Or:
+        case Opcode::Xor: r = std::max(arg(0), arg(1)); break;
+        case Opcode::LShr:
+            if (is_const(in.args[1])) {
+                const unsigned c = unsigned(const_of(in.args[1]) & (w - 1));
+                r = arg(0) > c ? arg(0) - c : 0;
+            }
+            break;
+        case Opcode::Shl:
+            if (is_const(in.args[1])) r = std::min(w, arg(0) + unsigned(const_of(in.args[1]) & (w - 1)));
+            break;
+        case Opcode::CmpEq:
+        case Opcode::CmpNe:
+        case Opcode::CmpLtU:
+        case Opcode::CmpLtS:
+        case Opcode::CmpLeU:
+        case Opcode::CmpLeS:
+        case Opcode::AddCarry:
+        case Opcode::AddOverflow: r = 1; break;
+        default: break;
+    }
+    return uint8_t(std::min(r, w));
 }
 
 // ---------------------------------------------------------------------------------------------

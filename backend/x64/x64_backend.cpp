@@ -103,7 +103,7 @@ void X64Backend::build_trampoline() {
 }
 
 void X64Backend::clear_jump_table() {
-    for (uint32_t k = 0; k <= kJumpTableMask; ++k) jump_table_[k] = JumpEntry{~0ull, 0, nullptr, 0};
+    for (uint32_t k = 0; k <= kJumpTableMask; ++k) jump_table_[k] = JumpEntry{~0ull, nullptr, 0, 0};
 }
 
 void X64Backend::patch_rel32(uint8_t* site, const void* target) {
@@ -187,12 +187,9 @@ void X64Backend::remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb) {
     }
     jump_table_live_ = true;
     if (!tb->valid || tb->phys_page1 != ~0ull || !tb->code) return;
-    const uint64_t page = tb->guest_pc & kPageMask;
-    const TlbEntry& t = cpu->tlb[(tb->guest_pc >> kPageBits) & (kTlbEntries - 1)];
-    if (t.code_tag != page) return;
     JumpEntry& e = jump_table_[jump_hash(tb->guest_pc)];
-    if (e.code == tb->code && e.pc == tb->guest_pc && e.addend == t.addend && e.mode == tb->mode) return;
-    e = JumpEntry{tb->guest_pc, t.addend, tb->code, tb->mode};
+    if (e.code == tb->code && e.pc == tb->guest_pc && e.mode == tb->mode && e.generation == cpu->tlb_generation) return;
+    e = JumpEntry{tb->guest_pc, tb->code, tb->mode, cpu->tlb_generation};
 }
 
 void X64Backend::link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to) {
@@ -220,7 +217,7 @@ void X64Backend::flush() {
 void X64Backend::invalidated(TranslatedBlock& tb) {
     // Generated code trusts the table's entries for validity: drop this block's at once.
     JumpEntry& e = jump_table_[jump_hash(tb.guest_pc)];
-    if (tb.code && e.code == tb.code) e = JumpEntry{~0ull, 0, nullptr, 0};
+    if (tb.code && e.code == tb.code) e = JumpEntry{~0ull, nullptr, 0, 0};
 }
 
 void X64Backend::release(TranslatedBlock& tb) {

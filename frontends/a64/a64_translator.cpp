@@ -48,29 +48,51 @@ uint32_t Translator::sp_offset() const {
 }
 
 ValueId Translator::last_w_write(uint32_t offset) const {
-    // Looks back a short way for the latest write of X[r]; the state forwarding pass would
-    // turn the read into that value anyway, but a W read of a W write would then be
-    // trunc(zext(v)), which costs a host instruction where plain v costs none.
-    constexpr size_t kLookBack = 48;
+    // Looks back a short way (no label or helper call in between) for an i32 that already
+    // holds W[r]: the operand of the latest W write (zext(v)), or an earlier trunc of the
+    // register's current value. The optimiser has no CSE: without this a W read of a W write
+    // is trunc(zext(v)) and two W reads are two truncs, each a host instruction.
+    constexpr size_t kLookBack = 48, kMax = 8;
     const auto& insts = b.block().insts;
+    ValueId trunc_of[kMax], trunc_id[kMax], same[kMax];
+    size_t num_truncs = 0, num_same = 0;
+    auto reuse = [&]() -> ValueId {
+        for (size_t t = 0; t < num_truncs; ++t) {  // latest first
+            for (size_t k = 0; k < num_same; ++k) {
+                if (trunc_of[t] == same[k]) return trunc_id[t];
+            }
+        }
+        return ir::kNoValue;
+    };
     for (size_t k = insts.size(), seen = 0; k > 0 && seen < kLookBack; --k, ++seen) {
         const ir::Inst& i = insts[k - 1];
         switch (i.op) {
             case Opcode::Label:  // values do not cross labels
             case Opcode::Call:
-            case Opcode::CallVoid: return ir::kNoValue;
+            case Opcode::CallVoid: return reuse();
+            case Opcode::GetState:
+                // Reads of X[r] after its last write all hold its current value.
+                if (i.imm == offset && i.type == Type::I64 && num_same < kMax) same[num_same++] = ValueId(k - 1);
+                break;
+            case Opcode::Trunc:
+                if (i.type == Type::I32 && num_truncs < kMax) {
+                    trunc_of[num_truncs] = i.args[0];
+                    trunc_id[num_truncs++] = ValueId(k - 1);
+                }
+                break;
             case Opcode::SetState: {
                 const uint64_t bytes = ir::bit_width(insts[i.args[0]].type) / 8;
                 if (i.imm + bytes <= offset || offset + 8 <= i.imm) break;  // another field
-                if (i.imm != offset) return ir::kNoValue;
+                if (i.imm != offset) return reuse();
                 const ir::Inst& v = insts[i.args[0]];
                 if (v.op == Opcode::ZExt && insts[v.args[0]].type == Type::I32) return v.args[0];
-                return ir::kNoValue;
+                if (num_same < kMax) same[num_same++] = i.args[0];
+                return reuse();
             }
             default: break;
         }
     }
-    return ir::kNoValue;
+    return reuse();
 }
 
 ValueId Translator::x(unsigned r, bool sf) {
@@ -111,14 +133,15 @@ ValueId Translator::shift_imm(ValueId v, unsigned type, unsigned amount) {
 }
 
 ValueId Translator::extend_reg(unsigned m, unsigned option, unsigned shift, bool sf) {
-    ValueId v = x(m, true);
+    // Byte, halfword and word extends read Wm (a W value of this block is reused as is).
+    ValueId v = (option & 3) == 3 ? x(m, true) : x(m, false);
     switch (option) {
         case 0: v = b.zext(Type::I64, b.trunc(Type::I8, v)); break;
         case 1: v = b.zext(Type::I64, b.trunc(Type::I16, v)); break;
-        case 2: v = b.zext(Type::I64, b.trunc(Type::I32, v)); break;
+        case 2: v = b.zext(Type::I64, v); break;
         case 4: v = b.sext(Type::I64, b.trunc(Type::I8, v)); break;
         case 5: v = b.sext(Type::I64, b.trunc(Type::I16, v)); break;
-        case 6: v = b.sext(Type::I64, b.trunc(Type::I32, v)); break;
+        case 6: v = b.sext(Type::I64, v); break;
         default: break;  // UXTX / SXTX
     }
     if (shift) v = b.shl(v, b.c64(shift));

@@ -94,24 +94,16 @@ public:
     void set_flags(ValueId n, ValueId z, ValueId c, ValueId v);
     // N and Z of a result, C and V given.
     void set_flags_nz(ValueId result, ValueId c, ValueId v);
-    // SUBS / ADDS / ANDS-like flag setters: return the result (a - b, a + b) and record the
-    // operands so that a later condition in this block compares them directly.
+    // SUBS / ADDS / ANDS-like flag setters; the first two return the result (a - b, a + b).
     ValueId sub_flags(ValueId a, ValueId bv);
     ValueId add_flags(ValueId a, ValueId bv);
     void logic_flags(ValueId result);  // N, Z of result; C = V = 0
-    // NZCV of a - b / a + b without writing them (CCMP picks between these and an immediate).
-    struct Nzcv {
-        ValueId n, z, c, v;
-    };
-    Nzcv sub_nzcv(ValueId a, ValueId bv, ValueId result);
-    Nzcv add_nzcv(ValueId a, ValueId bv, ValueId result);
     // ConditionHolds(cond) as i32 0/1.
     ValueId condition(unsigned cond);
     // ConditionHolds(cond) == (result != 0) ^ *inverted: lets a branch or select swap its arms
     // instead of inverting a compare.
     ValueId condition(unsigned cond, bool* inverted);
     // AddWithCarry(a, b, cin) with optional NZCV update; `b` already inverted for subtraction.
-    // Only for the carry-in forms (ADC/SBC): constant carries use sub_flags / add_flags.
     ValueId add_with_carry(ValueId a, ValueId bv, ValueId cin, bool set_flags);
     // Rm shifted by a constant (LSL/LSR/ASR/ROR).
     ValueId shift_imm(ValueId v, unsigned type, unsigned amount);
@@ -125,23 +117,10 @@ public:
     void exit_to(uint64_t target);
 
 private:
-    // Where the current NZCV came from, while that is still usable: the flags were last set
-    // in this block by a SUBS/ADDS/ANDS-like instruction whose operands are live IR values
-    // (no label, helper call or other flag write since, see flag_origin_valid).
-    struct FlagOrigin {
-        enum class Kind { kNone, kSub, kAdd, kLogic };
-        Kind kind = Kind::kNone;
-        ValueId a = ir::kNoValue, bv = ir::kNoValue, result = ir::kNoValue;
-        size_t end = 0;  // block size right after the flag writes
-    };
-    FlagOrigin origin_;
-    void set_origin(FlagOrigin::Kind kind, ValueId a, ValueId bv, ValueId result);
-    bool flag_origin_valid() const;
-    ValueId condition_from_origin(unsigned cond, bool* inverted);
     ValueId sign_bit(ValueId v);  // v <s 0 as i32 0/1
     bool const_value(ValueId v, uint64_t* out) const;
-    // The i32 value last written to the X register at `offset` by a W write still visible
-    // in this block (no label or helper call since), or kNoValue.
+    // An i32 already holding the W register at `offset` (the operand of its last W write or
+    // an earlier trunc of its current value, no label or helper call since), or kNoValue.
     ValueId last_w_write(uint32_t offset) const;
 };
 

@@ -77,12 +77,19 @@ bool cond_compare(Translator& t, uint32_t insn) {
     ValueId holds = t.condition(cond, &inverted);
     ValueId a = t.x(n, sf);
     ValueId op2 = is_imm ? t.imm(sf, bits(insn, 20, 16)) : t.x(bits(insn, 20, 16), sf);
-    Translator::Nzcv f = sub ? t.sub_nzcv(a, op2, t.b.sub(a, op2)) : t.add_nzcv(a, op2, t.b.add(a, op2));
+    if (sub) op2 = t.b.unop(Opcode::Not, op2);
+    ValueId cin = t.b.c32(sub ? 1 : 0);
+    ValueId r = t.b.add_with_carry(a, op2, cin);
+    ValueId zero = t.imm(sf, 0);
     auto pick = [&](ValueId computed, unsigned bitpos) {
         ValueId given = t.b.c32((nzcv >> bitpos) & 1);
         return inverted ? t.b.select(holds, given, computed) : t.b.select(holds, computed, given);
     };
-    t.set_flags(pick(f.n, 3), pick(f.z, 2), pick(f.c, 1), pick(f.v, 0));
+    ValueId fn = pick(t.b.cmp(Opcode::CmpLtS, r, zero), 3);
+    ValueId fz = pick(t.b.cmp(Opcode::CmpEq, r, zero), 2);
+    ValueId fc = pick(t.b.add_carry(a, op2, cin), 1);
+    ValueId fv = pick(t.b.add_overflow(a, op2, cin), 0);
+    t.set_flags(fn, fz, fc, fv);
     return true;
 }
 

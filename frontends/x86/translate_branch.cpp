@@ -185,7 +185,8 @@ bool grp5(Translator& t, const X86Insn& in) {
             return true;
         }
         case 6: {
-            const unsigned size = t.mode64() ? (in.opsize_prefix ? 2 : 8) : in.opsize;
+            // 64-bit mode: REX.W wins over 66 (in.opsize is already 8 then); no 32-bit push.
+            const unsigned size = t.mode64() ? (in.opsize == 2 ? 2 : 8) : in.opsize;
             ValueId v = t.read_rm(size);
             ValueId nsp;
             t.push(v, size, &nsp);

@@ -130,7 +130,13 @@ bool pop_rm(Translator& t, const X86Insn& in) {
     if ((in.reg & 7) != 0) return false;
     ValueId nsp;
     ValueId v = t.pop(in.opsize, &nsp);
-    ValueId addr = in.is_mem ? t.ea() : ir::kNoValue;
+    ValueId addr = ir::kNoValue;
+    if (in.is_mem) {
+        // With rSP as the base the address is computed after the pop has incremented it.
+        ValueId off = t.ea_offset();
+        if (in.base == 4) off = t.resize(t.resize(t.b.add(off, t.b.c64(in.opsize)), in.addrsize), 8);
+        addr = t.linear(t.mem_seg(), off);
+    }
     if (in.is_mem) {
         t.store(addr, v, in.opsize);
         t.set_sp(nsp);

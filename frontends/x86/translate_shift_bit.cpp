@@ -254,6 +254,7 @@ bool grp9(Translator& t, const X86Insn& in) {
     ValueId rbx = b.get_state(Type::I64, x86_reg_offset(3)), rcx = b.get_state(Type::I64, x86_reg_offset(1));
     ValueId eq, new_rax, new_rdx;
     if (in.rex_w) {
+        b.call_void(kHelperCheckAlign16, addr, b.c64(in.pc));  // #GP(0) unless 16-byte aligned
         ValueId lo = t.load(addr, 8);
         ValueId addr2 = b.add(addr, b.c64(8));
         ValueId hi = t.load(addr2, 8);

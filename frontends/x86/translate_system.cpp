@@ -212,7 +212,9 @@ bool ud2(Translator& t, const X86Insn&) {
 
 bool grp15(Translator& t, const X86Insn& in) {
     const unsigned op = in.reg & 7;
-    if (in.mod == 3) return op >= 5;  // lfence / mfence / sfence: one vCPU, nothing to order
+    // lfence / mfence / sfence (no prefix: 66/F3 forms are other, unimplemented instructions):
+    // one vCPU, nothing to order.
+    if (in.mod == 3) return op >= 5 && !in.opsize_prefix && !in.rep && !in.repne;
     if (op == 7 && !in.opsize_prefix) return true;  // clflush
     (void)t;
     return false;

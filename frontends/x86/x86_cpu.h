@@ -143,11 +143,10 @@ struct X86State {
 
     // Fault address of the #PF being raised (copied into CR2 at delivery).
     uint64_t fault_va = 0;
-    // Non-zero while an exception is being delivered (double / triple fault detection).
-    uint32_t delivering = 0;
     // Iterations a rep string instruction may still run inside its block before it leaves to
     // the run loop (so interrupts and exit requests are seen during long copies).
     uint32_t rep_budget = 0;
+    uint32_t pad1 = 0;
 
     // The frontend that runs this CPU (set by reset): helpers reach the platform through it.
     X86Frontend* frontend = nullptr;

@@ -58,6 +58,9 @@ uint64_t div(CpuCommon* cpu, uint64_t packed, uint64_t divisor, uint64_t pc) {
         const unsigned dbits = 2 * bits;
         __int128 sd = (__int128)(dividend << (128 - dbits)) >> (128 - dbits);
         const int64_t sv = int64_t(divisor << (64 - bits)) >> (64 - bits);
+        // INT128_MIN / -1 would overflow the host division itself: it is #DE anyway.
+        const __int128 min128 = (__int128)((unsigned __int128)1 << 127);
+        if (sv == -1 && sd == min128) raise_at(cpu, pc, kVecDe, 0, false);
         const __int128 qq = sd / sv;
         const __int128 lim = (__int128)1 << (bits - 1);
         if (qq >= lim || qq < -lim) raise_at(cpu, pc, kVecDe, 0, false);
@@ -140,6 +143,11 @@ uint64_t shift_double(CpuCommon*, uint64_t packed, uint64_t dst, uint64_t src) {
     if (res & sign) f |= kFlagSf;
     if (!(__builtin_popcount(unsigned(res & 0xff)) & 1)) f |= kFlagPf;
     return f;
+}
+
+uint64_t check_align16(CpuCommon* cpu, uint64_t addr, uint64_t pc, uint64_t) {
+    if (addr & 15) raise_at(cpu, pc, kVecGp, 0);
+    return 0;
 }
 
 uint64_t read_cr(CpuCommon* cpu, uint64_t n, uint64_t, uint64_t) {
@@ -415,6 +423,7 @@ const ir::HelperInfo kHelperWriteEflags = {"x86_write_eflags", &write_eflags, 2,
 const ir::HelperInfo kHelperDiv = {"x86_div", &div, 3, kRwRaise};
 const ir::HelperInfo kHelperRotCarry = {"x86_rot_carry", &rot_carry, 3, ir::kHelperPure};
 const ir::HelperInfo kHelperShiftDouble = {"x86_shift_double", &shift_double, 3, ir::kHelperPure};
+const ir::HelperInfo kHelperCheckAlign16 = {"x86_check_align16", &check_align16, 2, ir::kHelperMayRaise};
 const ir::HelperInfo kHelperReadCr = {"x86_read_cr", &read_cr, 1, kRead};
 const ir::HelperInfo kHelperWriteCr = {"x86_write_cr", &write_cr, 3, kRwRaise};
 const ir::HelperInfo kHelperLoadSeg = {"x86_load_seg", &load_seg, 3, kRwRaise};

@@ -14,8 +14,9 @@ public:
     virtual uint64_t io_read(uint16_t port, unsigned size) = 0;
     virtual void io_write(uint16_t port, uint64_t value, unsigned size) = 0;
 
-    // A fault while delivering a double fault: the board resets (or stops) the machine. The
-    // CPU is left halted until the board acts.
+    // A fault while delivering a double fault (shutdown). The frontend then sets the CPU's
+    // exit_request and leaves its state at the faulting instruction: the board resets it (as
+    // QEMU's pc machines do) or stops the machine.
     virtual void triple_fault() = 0;
 
     // Optional: whether the interrupt controller asserts INTR. The frontend ORs it with the

@@ -134,6 +134,7 @@ extern const ir::HelperInfo kHelperEndShadow;
 extern const ir::HelperInfo kHelperSwapgs;
 extern const ir::HelperInfo kHelperSyscall;
 extern const ir::HelperInfo kHelperSysret;
+extern const ir::HelperInfo kHelperCheckAlign16;  // cmpxchg16b: #GP(0) on a misaligned operand
 extern const ir::HelperInfo kHelperRotCarry;     // pure: rcl/rcr result or flags
 extern const ir::HelperInfo kHelperShiftDouble;  // pure: shld/shrd result or flags
 

@@ -13,7 +13,7 @@ __attribute__((noinline)) static uint64_t odd(uint64_t n, uint64_t acc) {
 }
 
 int main(void) {
-    uint64_t sum = fib(SCALE(35, 25));
+    uint64_t sum = fib(SCALE(36, 25));
     for (unsigned i = 0; i < SCALE(200, 4); i++) sum += even(5000 + i, i);
     bench_result("calls", sum);
     return 0;

@@ -25,6 +25,8 @@
 #include "hw/misc/pc_misc.h"
 #include "hw/pci/pc_chipset.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pci_devices.h"
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/i8254.h"
 
@@ -98,6 +100,7 @@ public:
         if (port92_) port92_->reset();
         if (pci_io_) pci_io_->reset();
         pci_bus_.reset();
+        if (intx_) intx_->reset();
         // The kernel image is reloaded and the boot information rewritten, as QEMU re-copies
         // its ROM blobs on reset.
         (void)boot();
@@ -109,6 +112,8 @@ public:
 
     void poll_devices() override {
         clock_.run_expired();
+        // The PIRQ routing registers live in chipset config space, which does not notify.
+        if (intx_) intx_->refresh();
         if (options_.serial0) options_.serial0->poll_input();
     }
     int64_t next_deadline_ns() const override { return clock_.next_deadline_ns(); }
@@ -133,13 +138,37 @@ public:
         if (is_pci && !has_pci()) {
             return make_error(fmt::format("No 'PCI' bus found for device '{}'", type.short_name.empty() ? type.name : type.short_name));
         }
+        if (is_pci && has_pci_builder(type)) return add_pci_device(type, props);
         return Machine::add_device(type, props);
     }
 
-    // For tests.
-    AddressSpace& address_space() { return memory_; }
-
 private:
+    // Builds a PCI device (hw/pci/pci_devices.h) and plugs it into bus 0: at addr= if given,
+    // else in the first free slot, as QEMU does.
+    Status add_pci_device(const TypeInfo& type, const OptionList& props) {
+        const std::string name = type.short_name.empty() ? type.name : type.short_name;
+        auto addr = pci_device_addr(props);
+        if (!addr) return make_error(addr.error());
+        int devfn = *addr;
+        if (devfn < 0) {
+            for (unsigned slot = 1; slot < 32 && devfn < 0; slot++) {
+                if (!pci_bus_.find(0, slot << 3)) devfn = static_cast<int>(slot << 3);
+            }
+            if (devfn < 0) return make_error(fmt::format("PCI: no slot available for {} device", name));
+        } else if (pci_bus_.find(0, static_cast<unsigned>(devfn)) || (devfn & 7) != 0) {
+            // Occupied, or a function other than 0 (multi-function devices are not built).
+            return make_error(fmt::format("PCI: slot {} function {} not available for {}, {}", devfn >> 3, devfn & 7, name,
+                                          (devfn & 7) ? "multi-function devices are not supported"
+                                                      : "in use by " + pci_bus_.find(0, static_cast<unsigned>(devfn))->name()));
+        }
+        PciDeviceHost host{&memory_, &io_, intx_.get(), &clock_, rc_};
+        auto dev = create_pci_device(type, props, host);
+        if (!dev) return make_error(dev.error());
+        (*dev)->set_devfn(static_cast<uint8_t>(devfn));
+        if (auto st = pci_bus_.add(static_cast<uint8_t>(devfn), std::move(*dev)); !st) return st;
+        return {};
+    }
+
     Status init_memory() {
         const uint64_t ram = options_.ram_size ? options_.ram_size : default_ram_size();
         // RAM below 4 GiB stops at the PCI hole; q35's starts lower because of its ECAM window
@@ -219,6 +248,8 @@ private:
             }
         }
         if (has_pci()) {
+            intx_ = std::make_unique<PciIntxRouter>(pci_bus_, board_ == Board::kQ35 ? PirqChipset::kIch9 : PirqChipset::kPiix3,
+                                                    [this](int irq, bool level) { pic_->set_irq(irq, level); });
             pci_io_ = std::make_unique<PciConfigIo>(pci_bus_, rc_, board_ == Board::kQ35);
             if (auto st = map_io(kIoPciConf, "pci-conf", pci_io_.get(), kAccess1 | kAccess2 | kAccess4); !st) return st;
         }
@@ -290,7 +321,6 @@ private:
     AddressSpace memory_{"memory"};
     AddressSpace io_{"io", 0x10000};
     VirtualClock clock_;
-    PciBus pci_bus_;
     std::unique_ptr<I8259Pair> pic_;
     std::unique_ptr<Serial16550> serial_;
     std::unique_ptr<I8254> pit_;
@@ -299,8 +329,12 @@ private:
     std::unique_ptr<OffsetOps> kbd_cmd_;
     std::unique_ptr<Port92> port92_;
     std::unique_ptr<Port80> port80_;
+    std::unique_ptr<PciIntxRouter> intx_;
     std::unique_ptr<PciConfigIo> pci_io_;
     std::unique_ptr<PciEcam> ecam_;
+    // After everything its devices use (PIC, INTx router, clock, address spaces), so that
+    // PCI devices are destroyed first.
+    PciBus pci_bus_;
     std::vector<std::unique_ptr<MmioOps>> extra_devices_;
     PvhKernel kernel_;
     std::vector<uint8_t> initrd_;

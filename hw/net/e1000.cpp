@@ -2,7 +2,9 @@
 // Ethernet Controllers Software Developer's Manual, sections 3 and 13).
 #include "hw/net/e1000.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -270,13 +272,13 @@ bool E1000::accept_frame(const uint8_t* data, size_t len) const {
 bool E1000::receive(const uint8_t* data, size_t len) {
     if (!(regs_[kRctl / 4] & kRctlEn)) return false;
     if (!accept_frame(data, len)) return true;  // filtered: consumed
-    uint8_t padded[kMinFrame];
-    if (len < kMinFrame) {
-        std::memset(padded, 0, sizeof padded);
-        std::memcpy(padded, data, len);
-        data = padded;
-        len = kMinFrame;
-    }
+    // Short frames are padded to the minimum; unless RCTL.SECRC strips it, the buffer also
+    // gets the 4-byte FCS (zeros here: the link is virtual), as QEMU counts it.
+    const size_t fcs = (regs_[kRctl / 4] & kRctlSecrc) ? 0 : 4;
+    std::vector<uint8_t> frame(std::max(len, kMinFrame) + fcs, 0);
+    std::memcpy(frame.data(), data, len);
+    data = frame.data();
+    len = frame.size();
     const Ring ring{(static_cast<uint64_t>(regs_[kRdbah / 4]) << 32) | (regs_[kRdbal / 4] & ~0xfu), regs_[kRdlen / 4] / 16};
     uint32_t& head = regs_[kRdh / 4];
     const uint32_t tail = regs_[kRdt / 4];

@@ -25,7 +25,7 @@ public:
     enum : uint32_t {
         kIcrTxdw = 0x01, kIcrTxqe = 0x02, kIcrLsc = 0x04, kIcrRxo = 0x40, kIcrRxt0 = 0x80,
         kCtrlRst = 1u << 26, kRctlEn = 1u << 1, kRctlUpe = 1u << 3, kRctlMpe = 1u << 4, kRctlBam = 1u << 15,
-        kRctlBsex = 1u << 25, kTctlEn = 1u << 1, kEerdStart = 1u << 0, kEerdDone = 1u << 4,
+        kRctlBsex = 1u << 25, kRctlSecrc = 1u << 26, kTctlEn = 1u << 1, kEerdStart = 1u << 0, kEerdDone = 1u << 4,
         kTxdCmdEop = 0x01, kTxdCmdRs = 0x08, kTxdCmdDext = 0x20, kTxdStaDd = 0x01,
         kRxdStaDd = 0x01, kRxdStaEop = 0x02,
     };

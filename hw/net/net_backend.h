@@ -79,6 +79,11 @@ private:
 class NetRegistry {
 public:
     static NetRegistry& global();
+    NetRegistry() = default;
+    // Destroys the netdevs first: hubports leave their hub in their destructor.
+    ~NetRegistry() { clear(); }
+    NetRegistry(const NetRegistry&) = delete;
+    NetRegistry& operator=(const NetRegistry&) = delete;
 
     Status add(const std::string& id, std::unique_ptr<NetBackend> backend);
     NetBackend* find(const std::string& id) const;

@@ -101,4 +101,25 @@ Result<int> pci_device_addr(const OptionList& props) {
     return static_cast<int>(slot << 3 | fn);
 }
 
+Result<PciDevice*> plug_pci_device(PciBus& bus, const TypeInfo& type, const OptionList& props, const PciDeviceHost& host,
+                                   unsigned first_slot) {
+    auto addr = pci_device_addr(props);
+    if (!addr) return make_error(addr.error());
+    int devfn = *addr;
+    if (devfn < 0) {
+        for (unsigned slot = first_slot; slot < 32 && devfn < 0; slot++) {
+            if (!bus.find(0, slot << 3)) devfn = static_cast<int>(slot << 3);
+        }
+        if (devfn < 0) return make_error(fmt::format("PCI: no slot available for {}", type.name));
+    } else if (bus.find(0, static_cast<unsigned>(devfn))) {
+        return make_error(fmt::format("PCI: slot {} function {} not available for {}", devfn >> 3, devfn & 7, type.name));
+    }
+    auto dev = create_pci_device(type, props, host);
+    if (!dev) return make_error(dev.error());
+    PciDevice* raw = dev->get();
+    raw->set_devfn(static_cast<uint8_t>(devfn));
+    if (auto st = bus.add(static_cast<uint8_t>(devfn), std::move(*dev)); !st) return make_error(st.error());
+    return raw;
+}
+
 }  // namespace corvid

@@ -32,4 +32,10 @@ Result<std::unique_ptr<PciDevice>> create_pci_device(const TypeInfo& type, const
 // addr=SLOT[.FN] (QEMU syntax, hex); -1 when absent.
 Result<int> pci_device_addr(const OptionList& props);
 
+// Everything a board does for -device / device_add of a PCI model: builds it, takes the slot
+// from addr= or the first free slot from `first_slot` on bus 0, sets its devfn and adds it
+// to `bus` (which then owns it; PciBus::reset resets it). Returns the device.
+Result<PciDevice*> plug_pci_device(PciBus& bus, const TypeInfo& type, const OptionList& props, const PciDeviceHost& host,
+                                   unsigned first_slot = 2);
+
 }  // namespace corvid

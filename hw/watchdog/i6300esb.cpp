@@ -60,7 +60,7 @@ void watchdog_perform_action(RunControl& rc) {
 I6300Esb::I6300Esb(const PciDeviceHost& host)
     : PciDevice("i6300esb", {0x8086, 0x25ab, 0x00, 0x088000, 0}, host), timer_(host.clock, [this] { expire(); }) {
     add_bar(0, BarType::kMem32, kMmioSize, &mmio_, kAccessAny);
-    set_reg(kConfigReg, 2, 0, 0x0027);  // interrupt type, frequency, reboot enable
+    set_reg(kConfigReg, 2, 0, 0x0027);  // interrupt type, frequency, output disable
     set_reg(kLockReg, 1, 0, 0x07);
     finish_config();
     reset_state();
@@ -173,9 +173,10 @@ void I6300Esb::expire() {
         timer_.arm_at(deadline_);
         return;
     }
-    // Stage 2: the timeout. Without the reboot bit the hardware only records it.
+    // Stage 2: the timeout. With the output disabled (config bit 5, active high as in the
+    // datasheet and QEMU) the hardware only records it.
     fired_ = true;
-    if (word(kConfigReg) & kConfigReboot) {
+    if (!(word(kConfigReg) & kConfigOutputDisable)) {
         log::logf(log::kGuestErrors, "i6300esb: watchdog fired, action {}", watchdog_action_name(watchdog_action()));
         if (host().rc) watchdog_perform_action(*host().rc);
     }

@@ -34,7 +34,7 @@ public:
     enum : uint64_t { kTimer1 = 0x00, kTimer2 = 0x04, kGintsr = 0x08, kReload = 0x0c };
     enum : uint32_t {
         kLockNowayout = 0x01, kLockEnable = 0x02, kLockFunc = 0x04,
-        kConfigFreq1Mhz = 0x04, kConfigReboot = 0x20, kConfigIntType = 0x03,
+        kConfigFreq1Mhz = 0x04, kConfigOutputDisable = 0x20, kConfigIntType = 0x03,
         kReloadPing = 0x100, kReloadTimeout = 0x200, kUnlock1 = 0x80, kUnlock2 = 0x86,
     };
 

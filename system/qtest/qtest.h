@@ -45,7 +45,8 @@ private:
 
     Vm& vm_;
     Chardev& chr_;
-    std::mutex mu_;
+    // Recursive: a device may raise an interrupt (irq_changed) while a command runs.
+    std::recursive_mutex mu_;
     std::unique_ptr<QtestSession> session_;
     std::string line_;
     bool started_ = false;

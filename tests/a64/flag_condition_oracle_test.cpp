@@ -1,8 +1,9 @@
-// Differential test of the flag fast paths (frontends/a64/a64_flags.cpp) against Unicorn:
-// every flag-setting form (SUBS/ADDS/ANDS, register and immediate, W and X, the CMN #k ==
-// CMP #-k rewrite) followed by every condition, read in the same block as the compare
-// (CSEL/CSINV/B.cond: operands compared directly) and in the next block (CCMP/CSET: the
-// stored flags). Operands are drawn near the compare boundaries (equal, off by one, signs).
+// Differential test of NZCV and conditions against Unicorn: every flag-setting form (SUBS/ADDS/
+// ANDS, register and immediate, W and X) followed by every condition, read in the same block
+// as the compare (CSEL/CSINV/B.cond: the flag values forwarded within the block, which the JIT
+// serves from the host flags of one add/sub) and in the next block (CCMP/CSINC: the stored
+// flags), plus the stored NZCV itself. Operands are drawn near the compare boundaries (equal,
+// off by one, signs).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 

@@ -93,6 +93,34 @@ TEST(A64TranslateIr, FlagsReadInBetweenAreKeptAndConsumed) {
     EXPECT_EQ(flag_loads, 0) << ir::to_string(block);
 }
 
+int count_ops(const ir::Block& block, ir::Opcode op) {
+    int n = 0;
+    for (const ir::Inst& i : block.insts) n += i.op == op;
+    return n;
+}
+
+// W reads reuse the i32 of a W write (or an earlier truncation) instead of trunc(zext(v)):
+// the optimiser has no CSE, and each truncation costs a host instruction.
+TEST(A64TranslateIr, WReadsOfWValuesNeedNoTruncation) {
+    A64Frontend fe;
+    // sub w0, w1, #1; add w2, w0, w0; sub w3, w1, #2; b .
+    ir::Block block = translate(fe, {0x51000420, 0x0b000002, 0x51000823, kBSelf});
+    ir::optimize(block);
+    ASSERT_TRUE(ir::verify(block).ok()) << ir::to_string(block);
+    EXPECT_EQ(count_ops(block, ir::Opcode::Trunc), 1) << "only w1 needs truncating once:\n" << ir::to_string(block);
+}
+
+// LSR/LSL aliases of UBFM are one shift, without the redundant mask.
+TEST(A64TranslateIr, ShiftAliasesEmitNoMask) {
+    A64Frontend fe;
+    // lsr x4, x2, #61; lsl x6, x19, #2; lsr w1, w2, #3; lsl w5, w2, #31; b .
+    ir::Block block = translate(fe, {0xd37dfc44, 0xd37ef666, 0x53037c41, 0x53010045, kBSelf});
+    ir::optimize(block);
+    ASSERT_TRUE(ir::verify(block).ok()) << ir::to_string(block);
+    EXPECT_EQ(count_ops(block, ir::Opcode::And), 0) << ir::to_string(block);
+    EXPECT_EQ(count_ops(block, ir::Opcode::LShr) + count_ops(block, ir::Opcode::Shl), 4) << ir::to_string(block);
+}
+
 TEST(A64TranslateIr, ConditionalBranchEndsTheBlockWithExitCond) {
     A64Frontend fe;
     ir::Block block = translate(fe, {kSubsX3X4X5, kBeqPlus8, kAddsX0X1X2});

@@ -121,7 +121,7 @@ TEST(NetE1000, ReceivesIntoRingAndWaitsForBuffers) {
     n.backend.enqueue(f.data(), f.size());
     n.dev->port().flush();
     // One buffer (RDT = 1): the first frame lands, the second waits.
-    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 8), 100);
+    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 8), 104);  // with the FCS
     EXPECT_EQ(n.get<uint8_t>(Nic::kRxRing + 12), E1000::kRxdStaDd | E1000::kRxdStaEop);
     EXPECT_EQ(n.get<uint8_t>(Nic::kBufs + 99), 99);
     EXPECT_EQ(n.backend.queued(), 1u);
@@ -144,7 +144,11 @@ TEST(NetE1000, FiltersUnicastAndPadsShortFrames) {
     n.backend.enqueue(mine, sizeof mine);
     n.dev->port().flush();
     EXPECT_EQ(n.dev->reg(E1000::kRdh), 1u);
-    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 8), 60);  // padded to the minimum
+    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 8), 64);  // padded to the minimum, plus FCS
+    n.dev->mmio_write(E1000::kRctl, E1000::kRctlEn | E1000::kRctlSecrc);
+    n.backend.enqueue(mine, sizeof mine);
+    n.dev->port().flush();
+    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 16 + 8), 60);  // FCS stripped
 }
 
 TEST(NetE1000, LargeFrameSpansDescriptors) {
@@ -156,7 +160,7 @@ TEST(NetE1000, LargeFrameSpansDescriptors) {
     EXPECT_EQ(n.dev->reg(E1000::kRdh), 3u);
     EXPECT_EQ(n.get<uint8_t>(Nic::kRxRing + 12), E1000::kRxdStaDd);
     EXPECT_EQ(n.get<uint8_t>(Nic::kRxRing + 32 + 12), E1000::kRxdStaDd | E1000::kRxdStaEop);
-    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 32 + 8), 600 - 512);
+    EXPECT_EQ(n.get<uint16_t>(Nic::kRxRing + 32 + 8), 604 - 512);
 }
 
 TEST(NetE1000, CtrlResetRestoresRegisters) {

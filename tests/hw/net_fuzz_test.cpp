@@ -85,7 +85,7 @@ TEST_P(E1000Fuzz, RandomRegistersRingsAndFrames) {
                 dev.mmio_write(E1000::kRdlen, 128 * (1 + static_cast<uint32_t>(fz.u(4))));
                 dev.mmio_write(E1000::kRdh, 0);
                 dev.mmio_write(E1000::kRdt, static_cast<uint32_t>(fz.u(8)));
-                dev.mmio_write(E1000::kRctl, E1000::kRctlEn | (fz.u(2) ? E1000::kRctlUpe : 0) | static_cast<uint32_t>(fz.u(4)) << 16);
+                dev.mmio_write(E1000::kRctl, E1000::kRctlEn | (fz.u(2) ? uint32_t{E1000::kRctlUpe} : 0u) | static_cast<uint32_t>(fz.u(4)) << 16);
                 dev.mmio_write(E1000::kIms, static_cast<uint32_t>(fz.rng()));
                 break;
             case 11: {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "hw/net/e1000.h"
+#include "hw/pci/pci_devices.h"
 #include "hw/virtio/virtio_net.h"
 #include "hw/virtio/virtio_pci.h"
 #include "log_capture.h"
@@ -184,6 +185,44 @@ TEST(PciDevice, ResetUnmapsAndRestoresConfig) {
     EXPECT_EQ(e.dev->config_read(0x00, 4), 0x100e8086u);
     uint64_t v;
     EXPECT_EQ(e.mem.read(0xfebc0008, 4, &v), MemResult::kUnmapped);
+}
+
+}  // namespace
+}  // namespace corvid
+
+// What a board does for -device: plug through the builder table, then the guest finds the
+// device with the config mechanism and programs it.
+namespace corvid {
+namespace {
+
+TEST(PciDevice, PlugThroughBuilderTableAndEnumerate) {
+    testing::PciEnv env;
+    TypeRegistry types;
+    register_root_types(types);
+    register_pci_device_types(types);
+    const TypeInfo* e1000 = types.find("e1000");
+    const TypeInfo* vnet = types.find("virtio-net");
+    ASSERT_TRUE(e1000 && vnet && has_pci_builder(*e1000) && has_pci_builder(*vnet));
+    auto a = plug_pci_device(env.bus, *e1000, *OptionList::parse("driver=e1000,mac=52:54:00:00:00:aa"), env.host);
+    ASSERT_TRUE(a.ok()) << a.error();
+    auto b = plug_pci_device(env.bus, *vnet, *OptionList::parse("driver=virtio-net,addr=5"), env.host);
+    ASSERT_TRUE(b.ok()) << b.error();
+    EXPECT_EQ((*a)->devfn(), 0x10);  // first free slot from 2
+    EXPECT_EQ((*b)->devfn(), 0x28);
+    auto clash = plug_pci_device(env.bus, *vnet, *OptionList::parse("driver=virtio-net,addr=5"), env.host);
+    EXPECT_FALSE(clash.ok());
+    PciConfigIo cfg(env.bus, nullptr, false);
+    std::vector<uint32_t> ids;
+    for (unsigned slot = 0; slot < 32; slot++) {
+        cfg.write(0, 0x8000'0000u | slot << 11, 4);
+        const uint32_t id = static_cast<uint32_t>(cfg.read(4, 4));
+        if (id != 0xffffffffu) ids.push_back(id);
+    }
+    EXPECT_EQ(ids, (std::vector<uint32_t>{0x70008086u, 0x100e8086u, 0x10411af4u}));
+    const TypeInfo* esb = types.find("i6300esb");
+    ASSERT_NE(esb, nullptr);
+    EXPECT_EQ(esb->security, Security::kUndeclared);
+    EXPECT_EQ(types.find("rtl8139")->security, Security::kInsecure);
 }
 
 }  // namespace

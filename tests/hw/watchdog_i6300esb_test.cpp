@@ -67,7 +67,7 @@ TEST(WatchdogI6300esb, TimerWritesNeedUnlock) {
 TEST(WatchdogI6300esb, TwoStagesThenReset) {
     Wdt w;
     w.set_timers(10, 20);
-    w.dev->config_write(I6300Esb::kConfigReg, I6300Esb::kConfigReboot, 2);  // 1 kHz, IRQ type
+    w.dev->config_write(I6300Esb::kConfigReg, 0, 2);  // output enabled, 1 kHz, IRQ type
     w.dev->config_write(I6300Esb::kLockReg, I6300Esb::kLockEnable, 1);
     ASSERT_TRUE(w.dev->running());
     const int64_t s1 = w.dev->stage_ns(10), s2 = w.dev->stage_ns(20);
@@ -87,7 +87,7 @@ TEST(WatchdogI6300esb, TwoStagesThenReset) {
 TEST(WatchdogI6300esb, ReloadRestartsStageOne) {
     Wdt w;
     w.set_timers(4, 4);
-    w.dev->config_write(I6300Esb::kConfigReg, I6300Esb::kConfigReboot | I6300Esb::kConfigFreq1Mhz, 2);
+    w.dev->config_write(I6300Esb::kConfigReg, I6300Esb::kConfigFreq1Mhz, 2);
     w.dev->config_write(I6300Esb::kLockReg, I6300Esb::kLockEnable, 1);
     const int64_t s = w.dev->stage_ns(4);
     EXPECT_EQ(s, 4ll * 32 * 30);
@@ -102,8 +102,9 @@ TEST(WatchdogI6300esb, ReloadRestartsStageOne) {
     EXPECT_TRUE(w.rc.reset_requested());
 }
 
-TEST(WatchdogI6300esb, NoRebootBitOnlyRecordsAndActionsApply) {
+TEST(WatchdogI6300esb, OutputDisabledOnlyRecordsAndActionsApply) {
     Wdt w;
+    w.dev->config_write(I6300Esb::kConfigReg, I6300Esb::kConfigOutputDisable, 2);
     w.set_timers(1, 1);
     w.dev->config_write(I6300Esb::kLockReg, I6300Esb::kLockEnable, 1);
     w.step(w.dev->stage_ns(1) * 2 + 10);
@@ -116,7 +117,6 @@ TEST(WatchdogI6300esb, NoRebootBitOnlyRecordsAndActionsApply) {
     WatchdogAction seen = WatchdogAction::kNone;
     set_watchdog_event_hook([&](WatchdogAction a) { seen = a; });
     p.set_timers(1, 1);
-    p.dev->config_write(I6300Esb::kConfigReg, I6300Esb::kConfigReboot, 2);
     p.dev->config_write(I6300Esb::kLockReg, I6300Esb::kLockEnable, 1);
     p.step(p.dev->stage_ns(1));
     p.step(p.dev->stage_ns(1));
@@ -153,7 +153,9 @@ TEST(WatchdogI6300esb, SeededRegisterFuzz) {
         }
         ASSERT_TRUE(w.dev->stage() == 1 || w.dev->stage() == 2);
         ASSERT_LE(w.dev->timer1(), 0xfffffu);
-        if (!w.dev->enabled()) ASSERT_FALSE(w.dev->running());
+        if (!w.dev->enabled()) {
+            ASSERT_FALSE(w.dev->running());
+        }
     }
     set_watchdog_action(WatchdogAction::kReset);
 }

@@ -19,6 +19,7 @@
 #include "hw/loader/pvh.h"
 #include "hw/machine.h"
 #include "hw/misc/pc_misc.h"
+#include "hw/pci/pci_devices.h"
 #include "elf_builder.h"
 #include "log_capture.h"
 #include "tests/support/subprocess.h"
@@ -196,16 +197,19 @@ TEST(X86Board, IsapcAndMicrovmHaveNoPci) {
     TypeInfo fake_pci;
     fake_pci.name = "corvid-test-pci";
     fake_pci.parent = "corvid-test-pci-base";
+    fake_pci.factory = [](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
+        return make_error("not buildable");
+    };
     ASSERT_TRUE(b.reg.add(fake_pci).ok());
     Status st = b.m->add_device(*b.reg.find("corvid-test-pci"), {});
     ASSERT_FALSE(st.ok());
-    EXPECT_EQ(st.error(), "No 'PCI' bus found for device 'virtio-net-pci'");
+    EXPECT_EQ(st.error(), "No 'PCI' bus found for device 'corvid-test-pci'");
     // On a PCI board the same device is not refused for lack of a bus (just not built yet).
     Board pc("pc");
     ASSERT_TRUE(pc.status.ok());
     Status st2 = pc.m->add_device(fake_pci, {});
     ASSERT_FALSE(st2.ok());
-    EXPECT_EQ(st2.error(), "'virtio-net-pci' is not supported on this machine");
+    EXPECT_EQ(st2.error(), "'corvid-test-pci' is not supported on this machine");
 
     Board mv("microvm");
     ASSERT_TRUE(mv.status.ok());
@@ -215,6 +219,30 @@ TEST(X86Board, IsapcAndMicrovmHaveNoPci) {
     mv.in(0x40);
     EXPECT_EQ(mv.last, MemResult::kUnmapped);  // no PIT on microvm
     EXPECT_NE(mv.m->x86_interrupts(), nullptr);
+}
+
+TEST(X86Board, PciDevicesPlugIntoBusZero) {
+    Board b("pc");
+    ASSERT_TRUE(b.status.ok());
+    register_pci_device_types(b.reg);
+    const TypeInfo* t = b.reg.find("i6300esb");
+    ASSERT_NE(t, nullptr);
+    // First free slot: 00:02.0 (00:00.0 host bridge, 00:01.0 PIIX3).
+    ASSERT_TRUE(b.m->add_device(*t, *OptionList::parse("i6300esb", "driver")).ok());
+    EXPECT_EQ(b.pci_read(0x10, 0x00), 0x25ab8086u);
+    // addr= picks the slot; a taken slot is an error.
+    ASSERT_TRUE(b.m->add_device(*t, *OptionList::parse("i6300esb,addr=0x05", "driver")).ok());
+    EXPECT_EQ(b.pci_read(0x28, 0x00), 0x25ab8086u);
+    Status taken = b.m->add_device(*t, *OptionList::parse("i6300esb,addr=1", "driver"));
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error(), "PCI: slot 1 function 0 not available for i6300esb, in use by PIIX3");
+
+    Board isa("isapc");
+    ASSERT_TRUE(isa.status.ok());
+    register_pci_device_types(isa.reg);
+    Status st = isa.m->add_device(*isa.reg.find("i6300esb"), {});
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error(), "No 'PCI' bus found for device 'i6300esb'");
 }
 
 TEST(X86Board, NoneBoardHasNoDevices) {

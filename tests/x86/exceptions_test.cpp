@@ -68,6 +68,11 @@ TEST_P(ExceptionsTest, DivideErrors) {
     X86_LOAD("mov rax, 0x8000000000000000\n cqo\n mov rbx, -1\n idiv rbx\n", 64);
     ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
     EXPECT_EQ(vector(), 0u);
+    // The most negative 128-bit dividend by -1 (must not trap the host).
+    SetUp();
+    X86_LOAD("mov rdx, 0x8000000000000000\n xor eax, eax\n mov rbx, -1\n idiv rbx\n", 64);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(vector(), 0u);
 }
 
 TEST_P(ExceptionsTest, DivisionResults) {
@@ -297,6 +302,36 @@ TEST_P(ExceptionsTest, MovSsShadow) {
     EXPECT_EQ(m_->reg(3), 2u);
     EXPECT_EQ(m_->s().common.pc, kCode + 11);  // stopped before hlt, ready for the interrupt
     EXPECT_TRUE(X86Frontend::interrupts_enabled(m_->s()));
+}
+
+// Regressions found by tests/x86_diff: push r/m with 66 + REX.W pushes 8 bytes; pop [rsp]
+// addresses with the incremented rsp; cmpxchg16b needs a 16-byte aligned operand; 66 0F AE F8
+// is not sfence.
+TEST_P(ExceptionsTest, PrefixAndAddressingCornerCases) {
+    X86_LOAD(R"(
+        mov r8, 0x1122334455667788
+        .byte 0x66, 0x49, 0xff, 0xf0
+        mov r9, rsp
+        pop rax
+        push 7
+        push 9
+        pop qword ptr [rsp]
+        mov r10, rsp
+        mov r11, [rsp]
+        mov rbx, 0x10008
+        cmpxchg16b xmmword ptr [rbx]
+    )", 64);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(m_->reg(9), kStackTop - 8);
+    EXPECT_EQ(m_->reg(0), 0x1122334455667788ull);
+    EXPECT_EQ(m_->reg(10), kStackTop - 8);
+    EXPECT_EQ(m_->reg(11), 9u);  // popped 9 stored at the new rsp, over the 7
+    EXPECT_EQ(vector(), 13u);
+    EXPECT_EQ(frame(0), 0u);
+    SetUp();
+    X86_LOAD(".byte 0x66, 0x0f, 0xae, 0xf8\n", 64);
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(vector(), 6u);
 }
 
 TEST_P(ExceptionsTest, NoInterruptWhileIfClear) {

@@ -125,7 +125,7 @@ TEST_P(MiscIsaTest, InsOuts) {
     EXPECT_EQ(m_->reg(9), 0x11004u);
     EXPECT_EQ(m_->bus.read32(0x11000), 0xbeefbeefu);
     ASSERT_EQ(m_->platform.writes.size(), 4u);
-    EXPECT_EQ(m_->platform.writes[3].value, 0x48474645u);  // "dEFG"... from rsi = kData + 3
+    EXPECT_EQ(m_->platform.writes[3].value, 0x47464564u);  // "dEFG" from rsi = kData + 3
     EXPECT_EQ(m_->platform.writes[3].size, 4u);
     EXPECT_EQ(m_->reg(1), 0u);
 }
@@ -184,6 +184,29 @@ TEST_P(MiscIsaTest, StackForms) {
     EXPECT_EQ(m_->reg(14) & 2, 2u);
     EXPECT_EQ(m_->reg(1) & 0xffff, 0x77u);
     EXPECT_EQ(m_->reg(4), kStackTop);
+}
+
+TEST_P(MiscIsaTest, EnterWithNestingLevelAndXlat) {
+    X86_LOAD(R"(
+        mov rbp, 0x70000
+        mov qword ptr [0x6fff8], 0xaaaa
+        mov rsp, 0x60000
+        enter 16, 2
+        mov r8, rsp
+        mov r9, rbp
+        mov rbx, 0x10000
+        mov eax, 0x1205
+        xlat
+        hlt
+    )", 64);
+    m_->bus.ram[kData + 5] = 0x77;
+    ASSERT_EQ(run64().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(mem64(0x5fff8), 0x70000u);  // old rbp
+    EXPECT_EQ(mem64(0x5fff0), 0xaaaau);   // copied frame pointer of the outer level
+    EXPECT_EQ(mem64(0x5ffe8), 0x5fff8u);  // this frame
+    EXPECT_EQ(m_->reg(9), 0x5fff8u);
+    EXPECT_EQ(m_->reg(8), 0x5ffe8u - 16);
+    EXPECT_EQ(m_->reg(0), 0x1277u);
 }
 
 TEST_P(MiscIsaTest, MemoryReadModifyWrite) {

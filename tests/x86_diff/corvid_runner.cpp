@@ -142,7 +142,6 @@ Outcome CorvidRunner::run(const ArchState& init) {
     s.seg[kSegFs].base = 0;
     s.seg[kSegGs].base = 0;
     s.tr = X86Segment{0x18, 0x8b, 0x67, kTss};
-    s.delivering = 0;
     std::memcpy(s.regs, init.regs, sizeof s.regs);
     x86_write_eflags_raw(s, init.rflags);
     s.common.pc = init.rip;

@@ -527,8 +527,8 @@ bool pick_reg(Insn& in, Ctx& c) {
 void emit_consumer(Ctx& c, uint64_t at, uint64_t producer_defined) {
     TestCase& tc = c.tc;
     for (int tries = 0; tries < 32; ++tries) {
-        // A producer with an undefined register result only gets a jcc (which reads no register).
-        const unsigned kind = tc.undefined_regs ? 2 : unsigned(c.rng() % 4);
+        // A producer with a (partly) undefined register result only gets a jcc (reads no register).
+        const unsigned kind = (tc.undefined_regs | tc.low32_regs) ? 2 : unsigned(c.rng() % 4);
         const unsigned cc = unsigned(c.rng() % 16);
         const uint64_t reads = kind == 3 ? kCf : condition_reads(cc);
         if (reads & ~producer_defined) continue;  // would read an undefined flag
@@ -553,6 +553,49 @@ void emit_consumer(Ctx& c, uint64_t at, uint64_t producer_defined) {
     in.e = &x86::op_entry(in.map, in.op);
     tc.rows.push_back(emit(in, c, at, true).name);
     tc.flag_mask = producer_defined;
+}
+
+// Between a producer and its consumer: an instruction that writes only some flags and keeps
+// the others (inc/dec keep CF, rotates keep SF ZF AF PF, bt keeps ZF, clc/stc/cmc touch CF
+// only), which is where lazy flag evaluation has to merge old and new flags. Returns the
+// defined flags after it; register forms only.
+uint64_t emit_partial_writer(Ctx& c, uint64_t at, uint64_t defined) {
+    TestCase& tc = c.tc;
+    for (int tries = 0; tries < 32; ++tries) {
+        Insn in;
+        const unsigned kind = unsigned(c.rng() % 5);
+        switch (kind) {
+            case 0:  // inc / dec
+                in.map = kMapPrimary, in.op = c.chance(50) ? 0xfe : 0xff, in.reg = int(c.rng() % 2);
+                break;
+            case 1:  // rol ror rcl rcr by imm8 or 1
+            case 2: {
+                static constexpr uint8_t kOps[] = {0xc0, 0xc1, 0xd0, 0xd1};
+                in.map = kMapPrimary, in.op = kOps[c.rng() % 4], in.reg = int(c.rng() % 4);
+                if (in.reg >= 2 && !(defined & kCf)) continue;  // rcl/rcr read CF
+                break;
+            }
+            case 3: in.map = kMap0F, in.op = 0xa3; break;  // bt r, r
+            default: {
+                static constexpr uint8_t kOps[] = {0xf8, 0xf9, 0xf5};  // clc stc cmc
+                in.map = kMapPrimary, in.op = kOps[c.rng() % 3];
+                if (in.op == 0xf5 && !(defined & kCf)) continue;
+                break;
+            }
+        }
+        in.e = &x86::op_entry(in.map, in.op);
+        const Emitted em = emit(in, c, at, true);
+        tc.rows.push_back(em.name);
+        if (kind == 0) return kAllCompared & ~(kCf & ~defined);
+        if (kind == 1 || kind == 2) {
+            const uint64_t count = em.count & (in.opsize == 8 ? 63 : 31);
+            if (count == 0) return defined;
+            return (defined & ~(kCf | kOf)) | kCf | (count == 1 ? kOf : 0);
+        }
+        if (kind == 3) return (defined & (kZf | kDf)) | kCf;
+        return defined | kCf;
+    }
+    return defined;
 }
 
 }  // namespace
@@ -633,6 +676,9 @@ TestCase InsnGenerator::make_case(uint64_t seed) const {
             tc.flag_mask = kDf;
         }
         if (pair) {
+            // Partial writers read registers: not after a producer with (partly) undefined results.
+            if (c.chance(40) && !(tc.undefined_regs | tc.low32_regs))
+                tc.flag_mask = emit_partial_writer(c, kSlot + tc.bytes.size(), tc.flag_mask);
             emit_consumer(c, kSlot + tc.bytes.size(), tc.flag_mask);
         }
         break;

@@ -74,8 +74,9 @@ class InsnGenerator {
 public:
     InsnGenerator();
     // The case for `seed`: one instruction (~75%), a flag producer followed by a flag consumer
-    // (~20%), or an opcode whose table row is empty (~5%: both must fault, or Unicorn runs it
-    // and Corvid lacks it).
+    // (~20%; in 40% of those with a partial flag writer such as inc or rol in between), or an
+    // opcode whose table row is empty (~5%: both must fault, or Unicorn runs it and Corvid
+    // lacks it).
     TestCase make_case(uint64_t seed) const;
     struct Row {
         x86::OpMap map;

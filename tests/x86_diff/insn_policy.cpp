@@ -58,6 +58,10 @@ constexpr RowPolicy kPolicies[] = {
     {kMapPrimary, 0x8f, 5, Treatment::kSkip, "pop r/m /5: #UD (SDM), QEMU/Unicorn ignores ModRM.reg and pops"},
     {kMapPrimary, 0x8f, 6, Treatment::kSkip, "pop r/m /6: #UD (SDM), QEMU/Unicorn ignores ModRM.reg and pops"},
     {kMapPrimary, 0x8f, 7, Treatment::kSkip, "pop r/m /7: #UD (SDM), QEMU/Unicorn ignores ModRM.reg and pops"},
+    {kMapPrimary, 0xc6, 7, Treatment::kSkip,
+     "xabort (C6 F8): RTM, which Unicorn's Haswell model has and Corvid's qemu64 CPUID does not (#UD is right)"},
+    {kMapPrimary, 0xc7, 7, Treatment::kSkip,
+     "xbegin (C7 F8): RTM, which Unicorn's Haswell model has and Corvid's qemu64 CPUID does not (#UD is right)"},
     {kMapPrimary, 0x9b, -1, Treatment::kSkip, "fwait: checks pending x87 exceptions, the x87 state is not compared"},
     // System instructions (privileged, model specific, or state outside the comparison).
     {kMap0F, 0x00, -1, Treatment::kSkip,

@@ -1,0 +1,352 @@
+/* PCI driver exercise: enumerates bus 0, assigns BARs, reads entropy from virtio-rng, sends a
+ * frame through each NIC (e1000, virtio-net, rtl8139) and prints the reply its netdev peer
+ * sends back, then arms the i6300esb watchdog and observes its timeout flag. Polling only. */
+#include "../x86/runtime.h"
+
+#define MMIO_BASE 0x30000000u /* below the 1 GiB identity map, above RAM */
+#define IO_BASE 0xc000u
+
+static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(p)); }
+static inline uint16_t inw(uint16_t p) {
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(p));
+    return v;
+}
+static inline uint32_t r32(uint64_t a) { return *(volatile uint32_t*)a; }
+static inline void w32(uint64_t a, uint32_t v) { *(volatile uint32_t*)a = v; }
+static inline uint16_t r16(uint64_t a) { return *(volatile uint16_t*)a; }
+static inline void w16(uint64_t a, uint16_t v) { *(volatile uint16_t*)a = v; }
+static inline uint8_t r8(uint64_t a) { return *(volatile uint8_t*)a; }
+static inline void w8(uint64_t a, uint8_t v) { *(volatile uint8_t*)a = v; }
+static inline void w64(uint64_t a, uint64_t v) { w32(a, (uint32_t)v), w32(a + 4, (uint32_t)(v >> 32)); }
+#define barrier() __asm__ volatile("mfence" ::: "memory")
+
+static uint32_t cfg_read(unsigned dev, unsigned off) {
+    outl(0xcf8, 0x80000000u | dev << 11 | (off & 0xfc));
+    return inl(0xcfc);
+}
+static void cfg_write(unsigned dev, unsigned off, uint32_t v) {
+    outl(0xcf8, 0x80000000u | dev << 11 | (off & 0xfc));
+    outl(0xcfc, v);
+}
+
+static void cfg_write16(unsigned dev, unsigned off, uint16_t v) {
+    outl(0xcf8, 0x80000000u | dev << 11 | (off & 0xfc));
+    outw((uint16_t)(0xcfc + (off & 2)), v);
+}
+static void cfg_write8(unsigned dev, unsigned off, uint8_t v) {
+    outl(0xcf8, 0x80000000u | dev << 11 | (off & 0xfc));
+    outb((uint16_t)(0xcfc + (off & 3)), v);
+}
+
+static uint32_t next_mmio = MMIO_BASE, next_io = IO_BASE;
+static uint64_t bars[32][6];
+
+/* Sizes and places every BAR, then enables decoding and bus mastering. */
+static void assign_bars(unsigned dev) {
+    cfg_write(dev, 4, 0);
+    for (unsigned i = 0; i < 6; i++) {
+        const unsigned off = 0x10 + 4 * i;
+        cfg_write(dev, off, 0xffffffffu);
+        const uint32_t sz = cfg_read(dev, off);
+        if (sz == 0) continue;
+        if (sz & 1) {
+            const uint32_t size = ~(sz & ~3u) + 1;
+            next_io = (next_io + size - 1) & ~(size - 1);
+            cfg_write(dev, off, next_io);
+            bars[dev][i] = next_io;
+            next_io += size;
+        } else {
+            const int is64 = ((sz >> 1) & 3) == 2;
+            if (is64) cfg_write(dev, off + 4, 0xffffffffu);
+            const uint32_t size = ~(sz & ~0xfu) + 1;
+            next_mmio = (next_mmio + size - 1) & ~(size - 1);
+            cfg_write(dev, off, next_mmio);
+            if (is64) cfg_write(dev, off + 4, 0);
+            bars[dev][i] = next_mmio;
+            next_mmio += size;
+            if (is64) i++;
+        }
+    }
+    cfg_write(dev, 4, 0x7); /* I/O, memory, bus master */
+}
+
+/* ---- the frame each NIC sends, and the reply check ---- */
+static const uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static unsigned make_frame(uint8_t* f, const uint8_t* mac, const char* text) {
+    memcpy(f, kBroadcast, 6);
+    memcpy(f + 6, mac, 6);
+    f[12] = 0x88, f[13] = 0xb5; /* local experimental ethertype */
+    unsigned n = 14;
+    while (*text) f[n++] = (uint8_t)*text++;
+    while (n < 60) f[n++] = 0;
+    return n;
+}
+
+static void print_reply(const char* nic, const uint8_t* f, unsigned len, const uint8_t* mac) {
+    char text[64];
+    unsigned n = 0;
+    for (unsigned i = 14; i < len && i < 14 + 63 && f[i]; i++) text[n++] = (char)f[i];
+    text[n] = 0;
+    printf("%s: reply %u bytes, to us: %s, payload \"%s\"\n", nic, len, memcmp(f, mac, 6) == 0 ? "yes" : "no", text);
+}
+
+static void print_mac(const char* nic, const uint8_t* m) {
+    printf("%s: mac %02x:%02x:%02x:%02x:%02x:%02x\n", nic, m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+#define SPIN 20000000u
+
+/* ---- e1000 ---- */
+static void e1000(unsigned dev) {
+    const uint64_t b = bars[dev][0];
+    uint8_t mac[6];
+    for (unsigned i = 0; i < 3; i++) {
+        w32(b + 0x14, i << 8 | 1);
+        uint32_t v;
+        while (!((v = r32(b + 0x14)) & 0x10)) {
+        }
+        mac[2 * i] = (uint8_t)(v >> 16), mac[2 * i + 1] = (uint8_t)(v >> 24);
+    }
+    print_mac("e1000", mac);
+    printf("e1000: status link %s\n", (r32(b + 8) & 2) ? "up" : "down");
+    uint64_t* tx = (uint64_t*)0x400000;
+    uint64_t* rx = (uint64_t*)0x401000;
+    uint8_t* txbuf = (uint8_t*)0x402000;
+    memset(tx, 0, 0x2000);
+    for (unsigned i = 0; i < 8; i++) rx[2 * i] = 0x410000 + 0x800 * i;
+    w32(b + 0x2800, 0x401000), w32(b + 0x2804, 0), w32(b + 0x2808, 128), w32(b + 0x2810, 0), w32(b + 0x2818, 7);
+    w32(b + 0x100, 2 | 0x8 | 0x8000); /* EN | UPE | BAM, 2 KiB buffers */
+    w32(b + 0x3800, 0x400000), w32(b + 0x3804, 0), w32(b + 0x3808, 128), w32(b + 0x3810, 0), w32(b + 0x3818, 0);
+    w32(b + 0x400, 2); /* TCTL.EN */
+    const unsigned n = make_frame(txbuf, mac, "hello from e1000");
+    tx[0] = 0x402000;
+    tx[1] = n | (uint64_t)(0x01 | 0x02 | 0x08) << 24; /* EOP | IFCS | RS */
+    barrier();
+    w32(b + 0x3818, 1);
+    for (uint32_t i = 0; i < SPIN && !(((volatile uint8_t*)tx)[12] & 1); i++) {
+    }
+    printf("e1000: sent %u bytes, done %s\n", n, (((volatile uint8_t*)tx)[12] & 1) ? "yes" : "no");
+    volatile uint8_t* st = (volatile uint8_t*)&rx[1];
+    for (uint32_t i = 0; i < 10 * SPIN && !(st[4] & 1); i++) {
+    }
+    if (!(st[4] & 1)) {
+        printf("e1000: no reply\n");
+        return;
+    }
+    print_reply("e1000", (const uint8_t*)0x410000, *(volatile uint16_t*)st, mac);
+    printf("e1000: icr has rx/tx causes: %s\n", (r32(b + 0xc0) & 0x81) == 0x81 ? "yes" : "no");
+}
+
+/* ---- virtio (modern PCI) ---- */
+struct vdev {
+    uint64_t common, notify, isr, device;
+    uint32_t notify_mult;
+};
+
+static int virtio_find_caps(unsigned dev, struct vdev* v) {
+    memset(v, 0, sizeof *v);
+    unsigned p = cfg_read(dev, 0x34) & 0xff;
+    for (int guard = 0; p && guard < 48; guard++) {
+        const uint32_t h = cfg_read(dev, p);
+        if ((h & 0xff) == 0x09) {
+            const unsigned type = (h >> 24) & 0xff, bar = cfg_read(dev, p + 4) & 0xff;
+            const uint64_t at = bars[dev][bar] + cfg_read(dev, p + 8);
+            if (type == 1) v->common = at;
+            if (type == 2) v->notify = at, v->notify_mult = cfg_read(dev, p + 16);
+            if (type == 3) v->isr = at;
+            if (type == 4) v->device = at;
+        }
+        p = (h >> 8) & 0xff;
+    }
+    return v->common && v->notify && v->isr;
+}
+
+/* Queue memory: desc at base, avail at base + 0x1000, used at base + 0x2000. */
+static void virtio_queue(struct vdev* v, unsigned q, uint64_t base, uint16_t size) {
+    memset((void*)base, 0, 0x3000);
+    w16(v->common + 0x16, (uint16_t)q);
+    w16(v->common + 0x18, size);
+    w64(v->common + 0x20, base);
+    w64(v->common + 0x28, base + 0x1000);
+    w64(v->common + 0x30, base + 0x2000);
+    w16(v->common + 0x1c, 1);
+}
+
+static int virtio_start(struct vdev* v, uint32_t features_lo) {
+    w8(v->common + 0x14, 0);
+    w8(v->common + 0x14, 1 | 2);
+    w32(v->common + 0x08, 0), w32(v->common + 0x0c, features_lo);
+    w32(v->common + 0x08, 1), w32(v->common + 0x0c, 1); /* VIRTIO_F_VERSION_1 */
+    w8(v->common + 0x14, 1 | 2 | 8);
+    return (r8(v->common + 0x14) & 8) != 0;
+}
+
+static void virtio_offer(uint64_t base, unsigned q_size, uint16_t head) {
+    volatile uint16_t* avail = (volatile uint16_t*)(base + 0x1000);
+    const uint16_t idx = avail[1];
+    avail[2 + idx % q_size] = head;
+    barrier();
+    avail[1] = (uint16_t)(idx + 1);
+    barrier();
+}
+
+static int virtio_wait_used(uint64_t base, uint16_t want) {
+    volatile uint16_t* used = (volatile uint16_t*)(base + 0x2000);
+    for (uint32_t i = 0; i < 10 * SPIN; i++) {
+        if (used[1] == want) return 1;
+    }
+    return 0;
+}
+
+static void set_desc(uint64_t base, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next) {
+    volatile uint64_t* d = (volatile uint64_t*)(base + 16 * i);
+    d[0] = addr;
+    d[1] = len | (uint64_t)flags << 32 | (uint64_t)next << 48;
+}
+
+static void virtio_rng(unsigned dev) {
+    struct vdev v;
+    if (!virtio_find_caps(dev, &v)) {
+        printf("virtio-rng: capabilities missing\n");
+        return;
+    }
+    if (!virtio_start(&v, 0)) {
+        printf("virtio-rng: FEATURES_OK refused\n");
+        return;
+    }
+    const uint64_t q = 0x500000;
+    virtio_queue(&v, 0, q, 8);
+    w8(v.common + 0x14, 1 | 2 | 8 | 4);
+    uint8_t* buf = (uint8_t*)0x508000;
+    memset(buf, 0, 64);
+    set_desc(q, 0, 0x508000, 64, 2, 0);
+    virtio_offer(q, 8, 0);
+    w16(v.notify + 0 * v.notify_mult, 0);
+    const int ok = virtio_wait_used(q, 1);
+    const uint32_t len = *(volatile uint32_t*)(q + 0x2000 + 8);
+    unsigned nonzero = 0;
+    for (unsigned i = 0; i < 64; i++) nonzero += buf[i] != 0;
+    printf("virtio-rng: used %s, %u bytes, random-looking %s\n", ok ? "yes" : "no", len, nonzero > 32 ? "yes" : "no");
+    printf("virtio-rng: isr %u\n", r8(v.isr));
+}
+
+static void virtio_net(unsigned dev) {
+    struct vdev v;
+    if (!virtio_find_caps(dev, &v) || !v.device) {
+        printf("virtio-net: capabilities missing\n");
+        return;
+    }
+    if (!virtio_start(&v, 1u << 5)) { /* VIRTIO_NET_F_MAC */
+        printf("virtio-net: FEATURES_OK refused\n");
+        return;
+    }
+    uint8_t mac[6];
+    for (unsigned i = 0; i < 6; i++) mac[i] = r8(v.device + i);
+    print_mac("virtio-net", mac);
+    const uint64_t rxq = 0x600000, txq = 0x604000;
+    virtio_queue(&v, 0, rxq, 16);
+    virtio_queue(&v, 1, txq, 16);
+    w8(v.common + 0x14, 1 | 2 | 8 | 4);
+    set_desc(rxq, 0, 0x610000, 2048, 2, 0);
+    virtio_offer(rxq, 16, 0);
+    w16(v.notify + 0 * v.notify_mult, 0);
+    uint8_t* pkt = (uint8_t*)0x620000;
+    memset(pkt, 0, 12); /* virtio_net_hdr */
+    const unsigned n = make_frame(pkt + 12, mac, "hello from virtio-net");
+    set_desc(txq, 0, 0x620000, 12 + n, 0, 0);
+    virtio_offer(txq, 16, 0);
+    w16(v.notify + 1 * v.notify_mult, 1);
+    printf("virtio-net: sent %u bytes, done %s\n", n, virtio_wait_used(txq, 1) ? "yes" : "no");
+    if (!virtio_wait_used(rxq, 1)) {
+        printf("virtio-net: no reply\n");
+        return;
+    }
+    const uint32_t len = *(volatile uint32_t*)(rxq + 0x2000 + 8);
+    print_reply("virtio-net", (const uint8_t*)0x610000 + 12, len - 12, mac);
+}
+
+/* ---- rtl8139 ---- */
+static void rtl8139(unsigned dev) {
+    const uint16_t io = (uint16_t)bars[dev][0];
+    outb(io + 0x37, 0x10);
+    for (uint32_t i = 0; i < SPIN && (inb(io + 0x37) & 0x10); i++) {
+    }
+    uint8_t mac[6];
+    for (unsigned i = 0; i < 6; i++) mac[i] = inb(io + i);
+    print_mac("rtl8139", mac);
+    memset((void*)0x700000, 0, 8192 + 16 + 1536);
+    outl(io + 0x30, 0x700000);
+    outl(io + 0x44, 0x02 | 0x08 | 0x80); /* APM | AB | no wrap, 8 KiB ring */
+    outw(io + 0x3c, 0x0005);
+    outb(io + 0x37, 0x0c); /* RE | TE */
+    uint8_t* f = (uint8_t*)0x720000;
+    const unsigned n = make_frame(f, mac, "hello from rtl8139");
+    outl(io + 0x20, 0x720000);
+    outl(io + 0x10, n);
+    for (uint32_t i = 0; i < SPIN && !(inl(io + 0x10) & 0x8000); i++) {
+    }
+    printf("rtl8139: sent %u bytes, done %s\n", n, (inl(io + 0x10) & 0x8000) ? "yes" : "no");
+    for (uint32_t i = 0; i < 10 * SPIN && !(inw(io + 0x3e) & 1); i++) {
+    }
+    if (!(inw(io + 0x3e) & 1)) {
+        printf("rtl8139: no reply\n");
+        return;
+    }
+    const uint8_t* ring = (const uint8_t*)0x700000;
+    const uint16_t status = (uint16_t)(ring[0] | ring[1] << 8), len = (uint16_t)(ring[2] | ring[3] << 8);
+    printf("rtl8139: rx status ok %s\n", (status & 1) ? "yes" : "no");
+    print_reply("rtl8139", ring + 4, len - 4, mac);
+    outw(io + 0x3e, 0xffff);
+}
+
+/* ---- i6300esb ---- */
+static void esb_unlock(uint64_t b) {
+    w16(b + 0xc, 0x80);
+    w16(b + 0xc, 0x86);
+}
+
+static void i6300esb(unsigned dev) {
+    const uint64_t b = bars[dev][0];
+    cfg_write16(dev, 0x60, 0x00); /* output enabled (bit 5 clear), 1 kHz, IRQ type; 16-bit */
+    esb_unlock(b);
+    w32(b + 0x0, 2);
+    esb_unlock(b);
+    w32(b + 0x4, 2);
+    esb_unlock(b);
+    w16(b + 0xc, 0x100); /* reload */
+    cfg_write8(dev, 0x68, 0x02); /* enable (an 8-bit register) */
+    printf("i6300esb: armed\n");
+    uint32_t i;
+    for (i = 0; i < 10u * SPIN && !(r16(b + 0xc) & 0x200); i++) {
+    }
+    printf("i6300esb: timeout flag %s\n", (r16(b + 0xc) & 0x200) ? "set" : "clear");
+}
+
+int main(void) {
+    unsigned found[4] = {0, 0, 0, 0}; /* e1000, virtio-net, rtl8139, virtio-rng */
+    unsigned esb = 0;
+    for (unsigned dev = 0; dev < 32; dev++) {
+        const uint32_t id = cfg_read(dev, 0);
+        if (id == 0xffffffffu) continue;
+        const uint32_t cls = cfg_read(dev, 8) >> 8;
+        printf("pci 00:%02x.0 %04x:%04x class %06x\n", dev, id & 0xffff, id >> 16, cls);
+        switch (id) {
+            case 0x100e8086: found[0] = dev; break;
+            case 0x10411af4: found[1] = dev; break;
+            case 0x813910ec: found[2] = dev; break;
+            case 0x10441af4: found[3] = dev; break;
+            case 0x25ab8086: esb = dev; break;
+            default: continue;
+        }
+        assign_bars(dev);
+    }
+    if (found[0]) e1000(found[0]);
+    if (found[3]) virtio_rng(found[3]);
+    if (found[1]) virtio_net(found[1]);
+    if (found[2]) rtl8139(found[2]);
+    if (esb) i6300esb(esb);
+    printf("done\n");
+    return 0;
+}
