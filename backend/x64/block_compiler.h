@@ -228,6 +228,7 @@ private:
     void emit_exit_link(const ir::Inst& in);
     void emit_exit_cond(const ir::Inst& in);
     void emit_exit_indirect(const ir::Inst& in);
+    void emit_jump_probe();  // rcx = target pc
     void emit_exit_exception(const ir::Inst& in);
     void emit_exit_halt(const ir::Inst& in);
     void emit_link_site(unsigned slot, uint64_t target_pc);

@@ -49,8 +49,17 @@ void BlockCompiler::emit_cold(const ColdStub& c) {
             emit_exit_to_loop(ExitKind::kExitRequest, 0, 0);
             return;
         case ColdStub::Kind::kLink:
+            // Not chained (yet, or never: the target is on another page): the lookup table
+            // still avoids the run loop once the engine has entered the target.
+            // Only for targets on another page: a chainable exit must reach the engine once.
             as_.bind(c.label);
-            store_pc_imm(c.pc);
+            if ((c.pc & kPageMask) != (block_.guest_pc & kPageMask)) {
+                mov_imm(ax::rcx, c.pc);
+                as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
+                emit_jump_probe();
+            } else {
+                store_pc_imm(c.pc);
+            }
             emit_exit_to_loop(ExitKind::kLink, c.slot, 0);
             return;
     }
@@ -116,30 +125,35 @@ void BlockCompiler::emit_exit_cond(const ir::Inst& in) {
     out_->num_sites = 2;
 }
 
+void BlockCompiler::emit_jump_probe() {
+    // rcx = cpu->pc (already stored): follow the (pc, mode) -> code table if it has a current
+    // entry, else fall through.
+    if (!env_.jump_table) return;
+    Label miss = as_.newLabel();
+    static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
+    as_.mov(ax::eax, ax::ecx);
+    as_.and_(ax::eax, int32_t(kJumpTableMask << 2));
+    as_.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.jump_table))));
+    as_.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
+    as_.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
+    as_.jne(miss);
+    as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
+    as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
+    as_.jne(miss);
+    // No mapping change since the engine entered the block (see JumpEntry); invalidation
+    // removes entries at once (X64Backend::invalidated): no validity check either.
+    as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
+    as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
+    as_.jne(miss);
+    as_.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
+    as_.bind(miss);
+}
+
 void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
-    // cpu->pc = target; then probe the (pc, mode) -> code table before returning to the loop.
+    // cpu->pc = target; then probe the lookup table before returning to the loop.
     load_to(ax::rcx, in.args[0]);
     as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
-    if (env_.jump_table) {
-        Label miss = as_.newLabel();
-        static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
-        as_.mov(ax::eax, ax::ecx);
-        as_.and_(ax::eax, int32_t(kJumpTableMask << 2));
-        as_.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.jump_table))));
-        as_.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
-        as_.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
-        as_.jne(miss);
-        as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
-        as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
-        as_.jne(miss);
-        // No mapping change since the engine entered the block (see JumpEntry); invalidation
-        // removes entries at once (X64Backend::invalidated): no validity check either.
-        as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
-        as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
-        as_.jne(miss);
-        as_.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
-        as_.bind(miss);
-    }
+    emit_jump_probe();
     emit_exit_to_loop(ExitKind::kJump, 0, 0);
 }
 

@@ -186,7 +186,8 @@ void X64Backend::remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb) {
         return;
     }
     jump_table_live_ = true;
-    if (!tb->valid || tb->phys_page1 != ~0ull || !tb->code) return;
+    // Blocks on two pages too: the generation covers the mapping of both.
+    if (!tb->valid || !tb->code) return;
     JumpEntry& e = jump_table_[jump_hash(tb->guest_pc)];
     if (e.code == tb->code && e.pc == tb->guest_pc && e.mode == tb->mode && e.generation == cpu->tlb_generation) return;
     e = JumpEntry{tb->guest_pc, tb->code, tb->mode, cpu->tlb_generation};

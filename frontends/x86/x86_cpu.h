@@ -167,6 +167,9 @@ inline unsigned x86_cpl(const X86State& s) { return (s.common.mode & kX86ModeCpl
 uint32_t x86_state_mode(const X86State& s);
 // The arithmetic flags (CF PF AF ZF SF OF) from the lazy state.
 uint64_t x86_arith_flags(const X86State& s);
+// The same from the slot values (cin: bit 0 of cc_src2, only read by ADC/SBB), so that
+// generated code can call it as a pure helper that dead-code elimination can drop.
+uint64_t x86_arith_flags_of(uint32_t cc_op, uint64_t cc_dst, uint64_t cc_src, uint64_t cin);
 // Full EFLAGS / writing it back (arithmetic part becomes kCcEflags).
 uint64_t x86_read_eflags(const X86State& s);
 void x86_write_eflags_raw(X86State& s, uint64_t value);

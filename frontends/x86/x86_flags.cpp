@@ -9,18 +9,19 @@ uint64_t parity(uint64_t v) { return (__builtin_popcount(unsigned(v & 0xff)) & 1
 
 }  // namespace
 
-uint64_t x86_arith_flags(const X86State& s) {
-    const uint32_t op = s.cc_op;
-    if (op == kCcEflags || op >= kCcKindCount * 4) return s.cc_src & kFlagsArith;
+uint64_t x86_arith_flags(const X86State& s) { return x86_arith_flags_of(s.cc_op, s.cc_dst, s.cc_src, s.cc_src2); }
+
+uint64_t x86_arith_flags_of(uint32_t op, uint64_t cc_dst, uint64_t cc_src, uint64_t cc_src2) {
+    if (op == kCcEflags || op >= kCcKindCount * 4) return cc_src & kFlagsArith;
     const unsigned bits = 8u << (op & 3);
     const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
     const uint64_t sign = 1ull << (bits - 1);
-    const uint64_t res = s.cc_dst & mask, src = s.cc_src & mask;
+    const uint64_t res = cc_dst & mask, src = cc_src & mask;
     uint64_t cf = 0, of = 0, af = 0;
     switch (X86CcKind(op >> 2)) {
         case kCcKindAdd:
         case kCcKindAdc: {
-            const uint64_t cin = op >> 2 == kCcKindAdc ? (s.cc_src2 & 1) : 0;
+            const uint64_t cin = op >> 2 == kCcKindAdc ? (cc_src2 & 1) : 0;
             const uint64_t a = (res - src - cin) & mask;
             cf = cin ? (res <= a) : (res < a);
             of = ((a ^ ~src) & (a ^ res) & sign) != 0;
@@ -29,7 +30,7 @@ uint64_t x86_arith_flags(const X86State& s) {
         }
         case kCcKindSub:
         case kCcKindSbb: {
-            const uint64_t cin = op >> 2 == kCcKindSbb ? (s.cc_src2 & 1) : 0;
+            const uint64_t cin = op >> 2 == kCcKindSbb ? (cc_src2 & 1) : 0;
             const uint64_t a = (res + src + cin) & mask;
             cf = cin ? (a <= src) : (a < src);
             of = ((a ^ src) & (a ^ res) & sign) != 0;
@@ -56,7 +57,7 @@ uint64_t x86_arith_flags(const X86State& s) {
             of = ((src ^ res) & sign) != 0;
             break;
         case kCcKindMul:
-            cf = of = s.cc_src != 0;
+            cf = of = cc_src != 0;
             break;
         default: break;
     }

@@ -24,7 +24,11 @@ constexpr uint32_t kRwRaise = ir::kHelperReadsState | ir::kHelperWritesState | i
     raise_at(cpu, pc, f.vector, f.error, has_err);
 }
 
-uint64_t arith_flags(CpuCommon* cpu, uint64_t, uint64_t, uint64_t) { return x86_arith_flags(x86_state(cpu)); }
+// Pure: the lazy slots come in as arguments (see Translator::arith_flags), so the call is
+// removed when a later flag producer overwrites what it computes.
+uint64_t arith_flags(CpuCommon*, uint64_t op_cin, uint64_t dst, uint64_t src) {
+    return x86_arith_flags_of(uint32_t(op_cin), dst, src, op_cin >> 32);
+}
 
 uint64_t write_eflags(CpuCommon* cpu, uint64_t value, uint64_t size, uint64_t) {
     X86State& s = x86_state(cpu);
@@ -418,7 +422,7 @@ uint64_t io_out(CpuCommon* cpu, uint64_t packed, uint64_t value, uint64_t pc) {
 
 }  // namespace
 
-const ir::HelperInfo kHelperArithFlags = {"x86_arith_flags", &arith_flags, 0, kRead};
+const ir::HelperInfo kHelperArithFlags = {"x86_arith_flags", &arith_flags, 3, ir::kHelperPure};
 const ir::HelperInfo kHelperWriteEflags = {"x86_write_eflags", &write_eflags, 2, kRw};
 const ir::HelperInfo kHelperDiv = {"x86_div", &div, 3, kRwRaise};
 const ir::HelperInfo kHelperRotCarry = {"x86_rot_carry", &rot_carry, 3, ir::kHelperPure};

@@ -130,7 +130,14 @@ void Translator::set_cc(X86CcKind kind, unsigned size, ValueId dst, ValueId src,
     const uint32_t op = x86_cc_op(kind, size_log2(size));
     b.set_state(kCcOp, b.c32(op));
     b.set_state(kCcDst, to64(dst));
-    if (src != ir::kNoValue) b.set_state(kCcSrc, to64(src));
+    if (src != ir::kNoValue) {
+        b.set_state(kCcSrc, to64(src));
+    } else if (cc_known == kCcEflags) {
+        // Logic ops do not need cc_src, but a flags word stored there by an earlier partial
+        // writer in this block (rol, bt, clc...) would otherwise stay live, and with it the
+        // flags computation that built it.
+        b.set_state(kCcSrc, b.c64(0));
+    }
     if (src2 != ir::kNoValue) b.set_state(kCcSrc2, to64(src2));
     cc_known = op;
 }
@@ -143,7 +150,22 @@ void Translator::set_eflags_arith(ValueId flags) {
 
 ValueId Translator::arith_flags() {
     if (cc_known == kCcEflags) return b.get_state(Type::I64, kCcSrc);
-    return b.call(kHelperArithFlags);
+    // A pure call on the slot values (cc_op, with the ADC/SBB carry in bit 32): when the
+    // flags word is overwritten before anyone reads it (rotates, bt, clc... followed by
+    // another producer), dead-store and dead-code elimination drop the call entirely.
+    ValueId op;
+    bool need_cin = true, need_src = true;
+    if (cc_known != ~0u) {
+        const auto kind = X86CcKind(cc_known >> 2);
+        op = b.c64(cc_known);
+        need_cin = kind == kCcKindAdc || kind == kCcKindSbb;
+        need_src = kind != kCcKindLogic;  // logic ops leave cc_src stale
+    } else {
+        op = b.zext(Type::I64, b.get_state(Type::I32, kCcOp));
+    }
+    if (need_cin) op = b.or_(op, b.shl(b.and_(b.get_state(Type::I64, kCcSrc2), b.c64(1)), b.c64(32)));
+    ValueId src = need_src ? b.get_state(Type::I64, kCcSrc) : b.c64(0);
+    return b.call(kHelperArithFlags, op, b.get_state(Type::I64, kCcDst), src);
 }
 
 ValueId Translator::cond(unsigned cc) {

@@ -8,6 +8,8 @@
 #include "hw/char/pl011.h"
 #include "hw/loader/elf_loader.h"
 #include "hw/memory_map.h"
+#include "hw/net/net_backend.h"
+#include "hw/virtio/virtio_mmio.h"
 
 namespace corvid {
 namespace {
@@ -21,6 +23,9 @@ constexpr MapEntry kVirtMap[] = {
     [kUart0] = {0x0900'0000, 0x1000},
     [kRam] = {0x4000'0000, 0},  // size from -m
 };
+// virtio-mmio transports: 32 slots of 0x200 from 0x0a00_0000, as QEMU's virt lays them out.
+constexpr unsigned kVirtioSlots = 32;
+constexpr uint64_t kVirtioSlotSize = 0x200;
 constexpr uint64_t kMaxRam = 255ull << 30;
 
 class ArmMachine : public Machine {
@@ -69,6 +74,22 @@ public:
         if (options_.serial0) options_.serial0->poll_input();
     }
 
+    // -device virtio-net-device / virtio-rng-device: the next free virtio-mmio slot. The GIC
+    // is not modelled yet, so the transport's interrupt line is not connected; drivers poll.
+    Status add_device(const TypeInfo& type, const OptionList& props) override {
+        if (!devices_) return Machine::add_device(type, props);
+        if (type.parent != "virtio-mmio-device") return Machine::add_device(type, props);
+        // QEMU fills the slots from the top down; a guest finds devices by probing them all.
+        if (virtio_.size() >= kVirtioSlots) return make_error("no free virtio-mmio slot on the virt board");
+        unsigned slot = kVirtioSlots - 1 - unsigned(virtio_.size());
+        auto dev = create_virtio_mmio_device(type, props, &memory_, nullptr, [](bool) {});
+        if (!dev) return make_error(dev.error());
+        uint64_t base = VirtioMmio::kSlotBase + slot * kVirtioSlotSize;
+        if (auto st = memory_.add_mmio(type.name, base, kVirtioSlotSize, dev->get(), kAccess4); !st) return st;
+        virtio_.push_back(std::move(*dev));
+        return {};
+    }
+
 private:
     Status load_kernel() {
         if (options_.kernel.empty()) {
@@ -88,11 +109,14 @@ private:
     AddressSpace memory_{"system"};
     std::unique_ptr<Pl011> uart_;
     std::unique_ptr<ArmFirmware> firmware_;
+    std::vector<std::unique_ptr<VirtioMmio>> virtio_;
 };
 
 }  // namespace
 
 void register_aarch64_machines(TypeRegistry& r) {
+    register_net_backend_types(r);
+    register_virtio_mmio_types(r);
     TypeInfo virt;
     virt.name = "virt-machine";
     virt.short_name = "virt";

@@ -366,6 +366,7 @@ void register_x86_machines(TypeRegistry& r) {
     add_machine(r, "isapc-machine", "isapc", "ISA-only PC", Security::kInsecure, false, Board::kIsapc);
     add_machine(r, "none-machine", "none", "empty machine", Security::kInsecure, false, Board::kNone);
     register_x86_device_types(r);
+    register_pci_device_types(r);
 }
 
 }  // namespace corvid

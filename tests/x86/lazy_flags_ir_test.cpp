@@ -83,5 +83,28 @@ TEST(X86LazyFlags, UnknownFlagsUseTheHelper) {
     EXPECT_EQ(translate(code, true).flag_helper_calls, 1u);
 }
 
+// A partial flag writer (rol keeps SF/ZF/AF/PF) builds the flags word with the helper, but when
+// the next producer overwrites it in the same block the helper call is dead and removed.
+TEST(X86LazyFlags, OverwrittenRotateFlagsDropTheHelper) {
+    // xor rcx, rsi; rol rsi, 7; cmp rdi, 0x10; jne +0
+    const std::vector<uint8_t> code = {0x48, 0x31, 0xf1, 0x48, 0xc1, 0xc6, 0x07,
+                                       0x48, 0x83, 0xff, 0x10, 0x75, 0x00};
+    EXPECT_EQ(translate(code, false).flag_helper_calls, 1u);
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 0u);
+}
+
+TEST(X86LazyFlags, RotateFlagsOverwrittenByALogicOpDropTheHelper) {
+    // rol rsi, 7; and edi, 0x30; jne +0 (logic ops do not use cc_src, but must kill rol's word)
+    const std::vector<uint8_t> code = {0x48, 0xc1, 0xc6, 0x07, 0x83, 0xe7, 0x30, 0x75, 0x00};
+    EXPECT_EQ(translate(code, false).flag_helper_calls, 1u);
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 0u);
+}
+
+TEST(X86LazyFlags, LiveRotateFlagsKeepTheHelper) {
+    // rol rsi, 7; jo +0: OF comes from the rotate, the rest of the word is still needed at exit.
+    const std::vector<uint8_t> code = {0x48, 0xc1, 0xc6, 0x07, 0x70, 0x00};
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 1u);
+}
+
 }  // namespace
 }  // namespace corvid::x86test
