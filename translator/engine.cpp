@@ -194,7 +194,7 @@ void Engine::Impl::log_in_asm(const ir::Block& blk) {
         std::string text = frontend_.disassemble(blk.guest_pc + off, bytes.data() + off, bytes.size() - off, &len);
         if (len == 0 || off + len > bytes.size()) len = std::min<size_t>(4, bytes.size() - off);
         std::string hex;
-        if (len == 4) {
+        if (len == 4 && frontend_.fixed_width_insns()) {
             uint32_t w;
             std::memcpy(&w, bytes.data() + off, 4);
             hex = fmt::format("{:08x}", w);

@@ -62,6 +62,10 @@ public:
     virtual void alignment_fault(CpuCommon* cpu, uint64_t va, Access access, uint32_t* cause,
                                  uint64_t* detail) = 0;
 
+    // Instructions are fixed-width little-endian words (A64): `-d in_asm` shows each as one
+    // word, as QEMU does; variable-length encodings (x86) are shown byte by byte.
+    virtual bool fixed_width_insns() const { return false; }
+
     // One line of guest disassembly for `-d in_asm` (Capstone).
     virtual std::string disassemble(uint64_t pc, const uint8_t* bytes, size_t size, size_t* insn_len) const = 0;
 

@@ -45,6 +45,7 @@ public:
     ~A64Frontend() override;
 
     const char* name() const override { return "aarch64"; }
+    bool fixed_width_insns() const override { return true; }
     void translate(TranslateContext& ctx) override;
     void deliver_exception(CpuCommon* cpu, uint32_t cause, uint64_t detail) override;
     std::optional<PageTranslation> translate_address(CpuCommon* cpu, uint64_t va, Access access, uint32_t* cause,

@@ -74,7 +74,9 @@ bool shift_grp2(Translator& t, const X86Insn& in) {
         flags = with_cf_of(t, f, cf, of);
     } else {
         const uint64_t packed = size | (op == 3 ? 0x10 : 0);
-        ValueId cin = b.shl(b.and_(f, b.c64(1)), b.c64(8));
+        // The carry in from cond() (inline after add/sub/logic), so that the helper building
+        // f is only live when the preserved flags are.
+        ValueId cin = b.shl(b.zext(Type::I64, t.carry()), b.c64(8));
         ValueId arg = b.or_(cnt, cin);
         res = t.resize(b.call(kHelperRotCarry, b.c64(packed), t.to64(a), arg), size);
         ValueId fl = b.call(kHelperRotCarry, b.c64(packed | 0x20), t.to64(a), arg);

@@ -56,9 +56,9 @@ constexpr uint64_t kEferNxe = 1u << 11;
 // instruction writes cc_op (what it was and its size), cc_dst (the result) and cc_src /
 // cc_src2 (what is needed to recover the rest), and the flags are computed from those only
 // when something reads them (jcc/setcc/cmovcc inline when the op is known in the block,
-// otherwise x86_compute_flags). Because each is a plain state slot overwritten by the next
-// flag-setting instruction, the optimiser's dead-store pass deletes the writes nobody reads
-// and dead-code then drops the computations that fed them.
+// otherwise the pure helper x86_arith_flags). Because each is a plain state slot
+// overwritten by the next flag-setting instruction, the optimiser's dead-store pass deletes
+// the writes nobody reads and dead-code then drops the computations that fed them.
 //   cc_op = kind * 4 + log2(operand bytes); kCcEflags: the flags are cc_src itself.
 //   ADD/ADC: dst = result, src = second operand, src2 = carry in (ADC)
 //   SUB/SBB: dst = result, src = second operand, src2 = borrow in (SBB)

@@ -96,7 +96,17 @@ static void print_mac(const char* nic, const uint8_t* m) {
     printf("%s: mac %02x:%02x:%02x:%02x:%02x:%02x\n", nic, m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-#define SPIN 20000000u
+/* Waits are bounded by time (the TSC), not by an iteration count: on a busy host the peer's
+ * reply can take a while, and a loop count that is long enough on an idle machine is not. */
+static inline uint64_t tsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+#define WAIT_TICKS 60000000000ull /* tens of seconds at any plausible TSC rate */
+#define WAIT_WHILE(cond) \
+    for (uint64_t wait_t0 = tsc(); (cond) && tsc() - wait_t0 < WAIT_TICKS;) { \
+    }
 
 /* ---- e1000 ---- */
 static void e1000(unsigned dev) {
@@ -125,12 +135,10 @@ static void e1000(unsigned dev) {
     tx[1] = n | (uint64_t)(0x01 | 0x02 | 0x08) << 24; /* EOP | IFCS | RS */
     barrier();
     w32(b + 0x3818, 1);
-    for (uint32_t i = 0; i < SPIN && !(((volatile uint8_t*)tx)[12] & 1); i++) {
-    }
+    WAIT_WHILE(!(((volatile uint8_t*)tx)[12] & 1));
     printf("e1000: sent %u bytes, done %s\n", n, (((volatile uint8_t*)tx)[12] & 1) ? "yes" : "no");
     volatile uint8_t* st = (volatile uint8_t*)&rx[1];
-    for (uint32_t i = 0; i < 10 * SPIN && !(st[4] & 1); i++) {
-    }
+    WAIT_WHILE(!(st[4] & 1));
     if (!(st[4] & 1)) {
         printf("e1000: no reply\n");
         return;
@@ -194,10 +202,8 @@ static void virtio_offer(uint64_t base, unsigned q_size, uint16_t head) {
 
 static int virtio_wait_used(uint64_t base, uint16_t want) {
     volatile uint16_t* used = (volatile uint16_t*)(base + 0x2000);
-    for (uint32_t i = 0; i < 10 * SPIN; i++) {
-        if (used[1] == want) return 1;
-    }
-    return 0;
+    WAIT_WHILE(used[1] != want);
+    return used[1] == want;
 }
 
 static void set_desc(uint64_t base, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next) {
@@ -271,8 +277,7 @@ static void virtio_net(unsigned dev) {
 static void rtl8139(unsigned dev) {
     const uint16_t io = (uint16_t)bars[dev][0];
     outb(io + 0x37, 0x10);
-    for (uint32_t i = 0; i < SPIN && (inb(io + 0x37) & 0x10); i++) {
-    }
+    WAIT_WHILE(inb(io + 0x37) & 0x10);
     uint8_t mac[6];
     for (unsigned i = 0; i < 6; i++) mac[i] = inb(io + i);
     print_mac("rtl8139", mac);
@@ -285,11 +290,9 @@ static void rtl8139(unsigned dev) {
     const unsigned n = make_frame(f, mac, "hello from rtl8139");
     outl(io + 0x20, 0x720000);
     outl(io + 0x10, n);
-    for (uint32_t i = 0; i < SPIN && !(inl(io + 0x10) & 0x8000); i++) {
-    }
+    WAIT_WHILE(!(inl(io + 0x10) & 0x8000));
     printf("rtl8139: sent %u bytes, done %s\n", n, (inl(io + 0x10) & 0x8000) ? "yes" : "no");
-    for (uint32_t i = 0; i < 10 * SPIN && !(inw(io + 0x3e) & 1); i++) {
-    }
+    WAIT_WHILE(!(inw(io + 0x3e) & 1));
     if (!(inw(io + 0x3e) & 1)) {
         printf("rtl8139: no reply\n");
         return;
@@ -318,9 +321,7 @@ static void i6300esb(unsigned dev) {
     w16(b + 0xc, 0x100); /* reload */
     cfg_write8(dev, 0x68, 0x02); /* enable (an 8-bit register) */
     printf("i6300esb: armed\n");
-    uint32_t i;
-    for (i = 0; i < 10u * SPIN && !(r16(b + 0xc) & 0x200); i++) {
-    }
+    WAIT_WHILE(!(r16(b + 0xc) & 0x200));
     printf("i6300esb: timeout flag %s\n", (r16(b + 0xc) & 0x200) ? "set" : "clear");
 }
 

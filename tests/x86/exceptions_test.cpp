@@ -519,6 +519,10 @@ TEST_P(ExceptionsTest, DisassemblyAndDump) {
     size_t len = 0;
     EXPECT_EQ(m_->frontend.disassemble(kCode, code64, sizeof(code64), &len), "mov rax, qword ptr [rsp + 8]");
     EXPECT_EQ(len, 5u);
+    // The frontend returns text only (no bytes) and the length; `-d in_asm` prints the bytes.
+    const uint8_t imul[] = {0x49, 0x0f, 0xaf, 0xc2, 0x90};
+    EXPECT_EQ(m_->frontend.disassemble(kCode, imul, sizeof(imul), &len), "imul rax, r10");
+    EXPECT_EQ(len, 4u);
     m_->frontend.reset_pvh(m_->s(), kCode, 0);
     const uint8_t code32[] = {0x8b, 0x44, 0x24, 0x08};
     EXPECT_EQ(m_->frontend.disassemble(kCode, code32, sizeof(code32), &len), "mov eax, dword ptr [esp + 8]");

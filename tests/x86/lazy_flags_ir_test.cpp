@@ -100,6 +100,12 @@ TEST(X86LazyFlags, RotateFlagsOverwrittenByALogicOpDropTheHelper) {
     EXPECT_EQ(translate(code, true).flag_helper_calls, 0u);
 }
 
+TEST(X86LazyFlags, RotateThroughCarryTakesTheCarryInline) {
+    // sub rax, rbx; rcl rsi, 1; cmp rdi, 0x10; jne +0: CF of the sub is computed inline.
+    const std::vector<uint8_t> code = {0x48, 0x29, 0xd8, 0x48, 0xd1, 0xd6, 0x48, 0x83, 0xff, 0x10, 0x75, 0x00};
+    EXPECT_EQ(translate(code, true).flag_helper_calls, 0u);
+}
+
 TEST(X86LazyFlags, LiveRotateFlagsKeepTheHelper) {
     // rol rsi, 7; jo +0: OF comes from the rotate, the rest of the word is still needed at exit.
     const std::vector<uint8_t> code = {0x48, 0xc1, 0xc6, 0x07, 0x70, 0x00};
