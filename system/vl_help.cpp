@@ -38,7 +38,12 @@ std::string accel_help(const TypeRegistry& r) {
     return list_help(r, kTypeAccel, "Accelerators supported in QEMU binary:\n");
 }
 std::string chardev_help(const TypeRegistry& r) {
-    return list_help(r, kTypeChardev, "Available chardev backend types:\n");
+    std::string out = "Available chardev backend types:\n";
+    for (const TypeInfo* t : r.list(kTypeChardev)) {
+        std::string backend = t->name.rfind("chardev-", 0) == 0 ? t->name.substr(8) : t->name;
+        out += fmt::format("{:<20} {}{}\n", backend, t->description, security_mark(t->security));
+    }
+    return out;
 }
 std::string object_help(const TypeRegistry& r) {
     return list_help(r, kTypeObject, "List of user creatable objects:\n");

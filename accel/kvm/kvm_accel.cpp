@@ -21,10 +21,8 @@ public:
     }
 
     int run(Machine& machine, RunControl& rc, bool start_stopped) override {
-        if (start_stopped) {
-            while (!rc.should_stop()) rc.wait();
-            return rc.exit_status();
-        }
+        // -S: the vCPU thread parks in rc.service() until the monitor's cont (or a signal).
+        if (start_stopped) rc.pause();
         machine.set_cpu_kick([this] { vm_.kick(); });
         rc.set_kick([this] { vm_.kick(); });
         int status = 0;

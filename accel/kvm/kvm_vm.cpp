@@ -237,12 +237,16 @@ void KvmVm::wait_for_interrupt(RunControl& rc, bool interrupts_enabled) {
     // a signal. With IF=0 only those can end it, so the process stays idle.
     X86InterruptSource* pic = machine_->x86_interrupts();
     while (!rc.should_stop() && !rc.reset_requested()) {
+        rc.service();  // the monitor still runs commands (and `stop` parks) while halted
+        if (rc.should_stop() || rc.reset_requested()) break;
         machine_->poll_devices();
         if (interrupts_enabled && pic && pic->intr_pending()) return;
         kicked_.store(false);
         int64_t ns = machine_->next_deadline_ns();
-        auto timeout = ns < 0 ? std::chrono::milliseconds(-1)
-                              : std::chrono::milliseconds(std::max<int64_t>(1, (ns + 999'999) / 1'000'000));
+        // At most 100 ms: the main thread waits on the same wake-up fd and may consume a wake-up
+        // meant for this thread; a bounded sleep keeps that from stalling the monitor.
+        int64_t ms = ns < 0 ? 100 : std::min<int64_t>(100, std::max<int64_t>(1, (ns + 999'999) / 1'000'000));
+        auto timeout = std::chrono::milliseconds(ms);
         if (!kicked_.load()) rc.wait(timeout);
     }
 }
@@ -316,9 +320,12 @@ int KvmVm::run_loop(RunControl& rc) {
     install_kick_handler();
     vcpu_thread_.store(static_cast<unsigned long>(pthread_self()), std::memory_order_release);
     int status = 0;
+    rc.set_vcpu_service(true);
     while (true) {
         __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_RELEASE);
         kicked_.store(false);
+        if (rc.should_stop()) break;
+        rc.service();  // monitor commands run here, between guest runs; `stop` parks here
         if (rc.should_stop()) break;
         if (rc.reset_requested()) {
             rc.clear_reset();
@@ -354,6 +361,7 @@ int KvmVm::run_loop(RunControl& rc) {
             break;
         }
     }
+    rc.set_vcpu_service(false);
     vcpu_thread_.store(0, std::memory_order_release);
     if (status != 0) return status;
     return rc.exit_status();

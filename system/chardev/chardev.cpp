@@ -252,7 +252,8 @@ private:
 void add_type(TypeRegistry& r, const char* name, const char* desc) {
     TypeInfo t;
     t.name = name;
-    t.short_name = std::string(name).substr(8);  // without "chardev-"
+    // No short name: "socket", "file"... are also netdev and block backend names; -chardev
+    // looks its backends up as "chardev-<backend>".
     t.parent = kTypeChardev;
     t.description = desc;
     t.security = Security::kSecure;

@@ -1,13 +1,13 @@
 // Chardevs: legacy spec parsing, option errors and policy at -chardev, -serial chardev:ID,
 // file output, socket client errors, and the JSON stream splitter.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <condition_variable>
 #include <mutex>
 
-#include <gtest/gtest.h>
-
 #include "system/monitor/json_stream.h"
+#include "system/vl.h"
 #include "tests/monitor/monitor_harness.h"
 
 namespace corvid::testing {
@@ -15,6 +15,21 @@ namespace {
 
 const std::string kA64 = "corvid-system-aarch64";
 const std::string kX86 = "corvid-system-x86_64";
+
+TEST(Chardev, EveryBackendAndObjectTypeIsRegisteredAndSecure) {
+    // Guards against a name clash with another layer's types (netdev "socket", ...).
+    for (Arch arch : {Arch::kAArch64, Arch::kX86_64}) {
+        TypeRegistry r;
+        register_all_types(r, arch);
+        for (const char* n : {"chardev-stdio", "chardev-null", "chardev-file", "chardev-socket", "chardev-pipe",
+                              "memory-backend-ram", "rng-random"}) {
+            const TypeInfo* t = r.find(n);
+            ASSERT_NE(t, nullptr) << n << " on " << arch_name(arch);
+            EXPECT_EQ(t->name, n);
+            EXPECT_EQ(t->security, Security::kSecure) << n;
+        }
+    }
+}
 
 TEST(Chardev, LegacySpecs) {
     auto u = parse_legacy_chardev("unix:/tmp/s,server,nowait");

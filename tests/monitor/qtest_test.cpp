@@ -24,10 +24,12 @@ struct QtestVm {
     QtestVm(const std::string& bin, std::vector<std::string> args) {
         listener = std::make_unique<Listener>(dir + "/qtest.sock");
         args.insert(args.end(),
-                    {"-qtest", "unix:" + dir + "/qtest.sock", "-serial", "unix:" + dir + "/serial.sock,server,nowait"});
+                    {"-qtest", "unix:" + dir + "/qtest.sock", "-serial", "unix:" + dir + "/serial.sock,server=on,wait=on"});
         child = std::make_unique<Child>(argv_of(bin, args), dir);
-        qtest = listener->accept();
+        // wait=on: the emulator accepts our serial connection before it goes on (so no output
+        // is dropped for want of a peer), then connects to the qtest socket.
         serial = LineSocket::connect_unix(dir + "/serial.sock");
+        qtest = listener->accept();
     }
     std::string cmd(const std::string& line) {
         qtest.send(line + "\n");

@@ -115,6 +115,7 @@ inline const ir::HelperInfo kFlushHelper{"toy_flush", flush_helper, 0, 0};
 class ToyFrontend final : public Frontend {
 public:
     const char* name() const override { return "toy"; }
+    bool fixed_width_insns() const override { return true; }
 
     void translate(TranslateContext& ctx) override {
         ir::Builder& b = ctx.builder();
