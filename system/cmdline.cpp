@@ -9,7 +9,7 @@ namespace {
 enum class Opt {
     kMachine, kAccel, kCpu, kMem, kSmp, kDevice, kKernel, kAppend, kInitrd, kNographic, kDisplay, kSerial, kDebug,
     kLogFile, kCompat, kStopped, kNoReboot, kNoShutdown, kVersion, kHelp, kEnableKvm, kSemihosting,
-    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kQtest, kMon, kSecurityReport, kQtestLog,
+    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kNic, kWatchdogAction, kVga, kQtest, kMon, kSecurityReport, kQtestLog,
 };
 
 struct OptDef {
@@ -50,7 +50,10 @@ constexpr OptDef kOpts[] = {
     {"mon", Opt::kMon, true, "-mon [chardev=]name[,mode=readline|control]\n                a monitor on a -chardev"},
     {"chardev", Opt::kChardev, true, "-chardev backend,id=id[,...]\n                stdio, null, file,path=P, socket,path=P|host=H,port=N[,server=on|off][,wait=on|off], pipe,path=P"},
     {"object", Opt::kObject, true, "-object type,id=id[,prop=value][,...]\n                memory-backend-ram,size=S; rng-random,filename=/dev/urandom"},
-    {"netdev", Opt::kNetdev, true, nullptr},
+    {"netdev", Opt::kNetdev, true, "-netdev socket,id=str[,listen=|connect=host:port|udp=host:port,localaddr=host:port]\n-netdev hubport,id=str,hubid=n\n                configure a network backend (loopback only)"},
+    {"nic", Opt::kNic, true, "-nic socket|hubport,...[,model=e1000|rtl8139|virtio-net-pci][,mac=...]\n                a network backend and its NIC in one option"},
+    {"vga", Opt::kVga, true, "-vga none       no VGA card (the only choice: there is no display)"},
+    {"watchdog-action", Opt::kWatchdogAction, true, "-watchdog-action reset|shutdown|poweroff|pause|debug|none|inject-nmi\n                action when the watchdog fires"},
     {"qtest", Opt::kQtest, true, "-qtest dev      the qtest protocol on dev (unix:PATH connects to PATH; chardev:ID)"},
     {"qtest-log", Opt::kQtestLog, true, nullptr},
     {"security-report", Opt::kSecurityReport, false, "-security-report\n                evaluate the whole command line without starting the guest, print the\n                security report, exit 0 if the configuration is accepted at its level"},
@@ -202,8 +205,22 @@ Result<Config> parse_command_line(const std::vector<std::string>& args) {
                 c.objects.push_back(std::move(*a));
                 break;
             }
-            case Opt::kNetdev:
-                return make_error(fmt::format("{} {}: this option is not supported yet", raw, arg));
+            case Opt::kNetdev: {
+                auto a = make_arg("type");
+                if (!a) return make_error(a.error());
+                c.netdevs.push_back(std::move(*a));
+                break;
+            }
+            case Opt::kNic: {
+                auto a = make_arg("type");
+                if (!a) return make_error(a.error());
+                c.nics.push_back(std::move(*a));
+                break;
+            }
+            case Opt::kWatchdogAction: c.watchdog_action = arg; break;
+            case Opt::kVga:
+                if (arg != "none") return make_error(fmt::format("{} {}: only '-vga none' is supported", raw, arg));
+                break;
         }
     }
     return c;

@@ -3,6 +3,9 @@
 // accelerator, start the monitors, run. -security-report stops before anything runs.
 #include "system/vl.h"
 
+#include "hw/net/net_backend.h"
+#include "hw/watchdog/watchdog.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -256,6 +259,33 @@ int system_main(Arch arch, int argc, char** argv) {
         if (auto r = vm.add_chardev(c.opts); !r) {
             report(c.location(), r.error());
             return 1;
+        }
+    }
+    if (!cfg.watchdog_action.empty()) {
+        auto action = parse_watchdog_action(cfg.watchdog_action);
+        if (!action) {
+            report("-watchdog-action " + cfg.watchdog_action, action.error());
+            return 1;
+        }
+        set_watchdog_action(*action);
+    }
+    // -netdev (and the backend half of -nic) before -device: NICs name their netdev. The
+    // device half of -nic joins the -device list.
+    for (const OptionArg& n : cfg.nics) {
+        auto split = net_split_nic(n.opts, arch == Arch::kX86_64 ? "e1000" : "virtio-net-device");
+        if (!split) {
+            report(n.location(), split.error());
+            return 1;
+        }
+        cfg.netdevs.push_back(OptionArg{n.option, n.text, split->netdev});
+        cfg.devices.push_back(OptionArg{n.option, n.text, split->device});
+    }
+    if (!dry) {
+        for (const OptionArg& n : cfg.netdevs) {
+            if (auto st = net_add_netdev(n.opts, registry, policy, NetRegistry::global()); !st) {
+                report(n.location(), st.error());
+                return 1;
+            }
         }
     }
     // -device: resolve and check every one before anything is built.

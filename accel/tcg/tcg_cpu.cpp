@@ -54,8 +54,9 @@ public:
 
     void reset() override {
         engine_.flush_all();
+        // exit_request is left alone: a kick that arrived during the reset (a monitor command
+        // waiting for the vCPU) must still make the next run return.
         state_.common.engine = &engine_;
-        state_.common.exit_request.store(0);
         frontend_.reset(state_, machine_.entry_point());
         engine_.tlb_flush(&state_.common);
     }
@@ -129,8 +130,9 @@ public:
 
     void reset() override {
         engine_.flush_all();
+        // exit_request is left alone: a kick that arrived during the reset (a monitor command
+        // waiting for the vCPU) must still make the next run return.
         state_.common.engine = &engine_;
-        state_.common.exit_request.store(0);
         X86BootState boot = machine_.x86_boot_state();
         frontend_.reset_pvh(state_, boot.entry, boot.ebx);
         engine_.tlb_flush(&state_.common);

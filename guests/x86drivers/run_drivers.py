@@ -92,10 +92,21 @@ def main():
     if a.runner == "qemu":
         qemu = shutil.which("qemu-system-x86_64")
         if not qemu:
-            print("SKIP: qemu-system-x86_64 not installed")
+            if os.environ.get("CORVID_ALLOW_NO_QEMU") != "1":
+                print("FAIL: qemu-system-x86_64 is not installed (set CORVID_ALLOW_NO_QEMU=1 to skip)")
+                return 1
+            print("*** SKIP: qemu-system-x86_64 not installed (CORVID_ALLOW_NO_QEMU=1) ***")
             return 77
         status, out, err = run(qemu, [], a.elf, a.machine, a.timeout)
     else:
+        if a.runner == "kvm":
+            try:
+                os.close(os.open("/dev/kvm", os.O_RDWR))
+            except OSError as e:
+                print("*" * 72)
+                print(f"*** SKIP: /dev/kvm cannot be opened ({e.strerror}): KVM run not possible ***")
+                print("*" * 72)
+                return 77
         status, out, err = run(a.corvid, ["-accel", a.runner], a.elf, a.machine, a.timeout)
     if a.regen:
         with open(expected_path, "wb") as f:

@@ -230,6 +230,11 @@ Result<NicConfig> parse_nic_options(const std::string& driver, const OptionList&
                 return make_error(fmt::format("Property '{}.netdev' can't use value '{}', because it is already in use",
                                               driver, value));
             }
+        } else if (key == "disable-legacy" && std::string_view(driver).rfind("virtio", 0) == 0) {
+            // The virtio transport is modern-only: disable-legacy=on is what it already is.
+            if (value != "on" && value != "true" && value != "yes") {
+                return make_error(fmt::format("{}: legacy virtio is not supported (disable-legacy must be on)", driver));
+            }
         } else if (std::find(extra.begin(), extra.end(), key) == extra.end()) {
             return make_error(fmt::format("Property '{}.{}' not found", driver, key));
         }

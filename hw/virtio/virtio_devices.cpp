@@ -13,6 +13,11 @@ namespace {
 Status check_rng_props(const OptionList& props, const char* driver) {
     for (const auto& [k, v] : props.items) {
         if (k == "driver" || k == "id" || k.empty() || k == "addr" || k == "bus") continue;
+        // The transport is modern-only: disable-legacy=on is what it already is.
+        if (k == "disable-legacy") {
+            if (v == "on" || v == "true" || v == "yes") continue;
+            return make_error(fmt::format("{}: legacy virtio is not supported (disable-legacy must be on)", driver));
+        }
         // rng= would name an rng-random object; the built-in source is getrandom(2).
         return make_error(fmt::format("Property '{}.{}' not found", driver, k));
     }
