@@ -31,7 +31,8 @@ public:
             // The vCPU ended by itself (error): wake the main thread.
             if (!rc.should_stop()) rc.request_shutdown(status);
         });
-        while (!rc.should_stop()) rc.wait();
+        // Bounded: the vCPU thread waits on the same wake-up fd and may consume a wake-up.
+        while (!rc.should_stop()) rc.wait(std::chrono::milliseconds(100));
         vm_.kick();
         vcpu.join();
         rc.set_kick(nullptr);
