@@ -107,7 +107,12 @@ const Reject kRejects[] = {
     {"netdev_unsupported",
      kX86,
      {"-netdev", "user,id=n"},
-     "corvid-system-x86_64: -netdev user,id=n: this option is not supported yet"},
+     "corvid-system-x86_64: -netdev user,id=n: Parameter 'type' does not accept value 'user'"},
+    {"netdev_not_loopback",
+     kX86,
+     {"-netdev", "socket,id=n,connect=192.0.2.1:80"},
+     "corvid-system-x86_64: -netdev socket,id=n,connect=192.0.2.1:80: netdev socket: connect='192.0.2.1:80': only "
+     "loopback addresses (127.0.0.0/8) are allowed"},
     {"object_unknown",
      kX86,
      {"-object", "frob,id=x"},
