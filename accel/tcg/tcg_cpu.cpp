@@ -1,5 +1,4 @@
-// TcgCpu implementations: the AArch64 vCPU (A64 frontend + engine). x86 under the translator
-// is the x86 issue's work.
+// TcgCpu implementations: the AArch64 and x86 vCPUs, each a frontend + state on one engine.
 #include "accel/tcg/tcg_cpu.h"
 
 #include <fmt/format.h>
@@ -26,61 +25,73 @@ EngineOptions engine_options(const TcgOptions& o) {
     return e;
 }
 
-class A64TcgCpu : public TcgCpu {
+// What both vCPUs share: the engine, the state, and running / resetting / dumping them.
+template <typename FrontendT, typename StateT>
+class EngineCpu : public TcgCpu {
+public:
+    void kick() override { state_.common.exit_request.store(1, std::memory_order_relaxed); }
+    std::string dump() const override { return frontend_.dump_state(&state_.common); }
+    std::string stats_report() const override { return engine_.stats_report(); }
+
+protected:
+    template <typename... FrontendArgs>
+    EngineCpu(Machine& m, const TcgOptions& o, FrontendArgs&&... args)
+        : machine_(m),
+          frontend_(std::forward<FrontendArgs>(args)...),
+          engine_(frontend_, m.memory(), engine_options(o), make_backend(o)) {}
+
+    // Runs guest code; true when the run ended in wfi/hlt. An internal error is printed and
+    // reported through *fatal.
+    bool run_engine(bool* fatal) {
+        RunExit r = engine_.run(&state_.common);
+        *fatal = r.kind == RunExit::Kind::kError;
+        if (*fatal) fmt::print(stderr, "corvid: internal translator error: {}\n{}", r.error, dump());
+        return r.kind == RunExit::Kind::kHalt && r.halt == ir::HaltReason::kWaitForInterrupt;
+    }
+
+    // Drops all translations; the frontend's own reset follows. exit_request is left alone:
+    // a kick that arrived during the reset (a monitor command waiting for the vCPU) must still
+    // make the next run return.
+    void reset_engine() {
+        engine_.flush_all();
+        state_.common.engine = &engine_;
+    }
+
+    Machine& machine_;
+    FrontendT frontend_;
+    Engine engine_;
+    StateT state_;
+};
+
+class A64TcgCpu : public EngineCpu<A64Frontend, A64State> {
 public:
     A64TcgCpu(Machine& m, const A64CpuModel* model, const TcgOptions& o)
-        : machine_(m),
-          frontend_(m.a64_platform(), A64CpuOptions{model}),
-          engine_(frontend_, m.memory(), engine_options(o), make_backend(o)) {
+        : EngineCpu(m, o, m.a64_platform(), A64CpuOptions{model}) {
         reset();
     }
 
     Event run() override {
         if (machine_.cpu_powered_off()) return Event::kIdle;
         frontend_.take_pending_interrupt(state_);
-        RunExit r = engine_.run(&state_.common);
-        if (r.kind == RunExit::Kind::kError) {
-            fmt::print(stderr, "corvid: internal translator error: {}\n{}", r.error, dump());
-            return Event::kFatal;
-        }
-        if (r.kind == RunExit::Kind::kHalt && r.halt == ir::HaltReason::kWaitForInterrupt) {
-            return frontend_.irq_line() ? Event::kContinue : Event::kIdle;
-        }
-        return Event::kContinue;
+        bool fatal;
+        bool wfi = run_engine(&fatal);
+        if (fatal) return Event::kFatal;
+        return wfi && !frontend_.irq_line() ? Event::kIdle : Event::kContinue;
     }
 
-    void kick() override { state_.common.exit_request.store(1, std::memory_order_relaxed); }
     bool has_work() const override { return frontend_.irq_line() && !machine_.cpu_powered_off(); }
 
     void reset() override {
-        engine_.flush_all();
-        // exit_request is left alone: a kick that arrived during the reset (a monitor command
-        // waiting for the vCPU) must still make the next run return.
-        state_.common.engine = &engine_;
+        reset_engine();
         frontend_.reset(state_, machine_.entry_point());
         engine_.tlb_flush(&state_.common);
     }
-
-    std::string dump() const override { return frontend_.dump_state(&state_.common); }
-    std::string stats_report() const override {
-        std::string s = engine_.stats_report();
-        return s;
-    }
-
-private:
-    Machine& machine_;
-    A64Frontend frontend_;
-    Engine engine_;
-    A64State state_;
 };
 
 // The x86 vCPU: the board's I/O port space behind in/out, its PIC behind INTR, PVH entry.
-class X86TcgCpu : public TcgCpu, public X86Platform {
+class X86TcgCpu : public EngineCpu<X86Frontend, X86State>, public X86Platform {
 public:
-    X86TcgCpu(Machine& m, const TcgOptions& o)
-        : machine_(m), frontend_(this), engine_(frontend_, m.memory(), engine_options(o), make_backend(o)) {
-        reset();
-    }
+    X86TcgCpu(Machine& m, const TcgOptions& o) : EngineCpu(m, o, static_cast<X86Platform*>(this)) { reset(); }
 
     // X86Platform
     uint64_t io_read(uint16_t port, unsigned size) override {
@@ -104,49 +115,28 @@ public:
     }
 
     Event run() override {
-        X86InterruptSource* pic = machine_.x86_interrupts();
-        if (pic && pic->intr_pending() && X86Frontend::interrupts_enabled(state_)) {
-            int vector = pic->acknowledge();
+        if (has_work()) {
+            int vector = machine_.x86_interrupts()->acknowledge();
             if (vector >= 0 && frontend_.take_pending_interrupt(state_, vector)) halted_ = false;
         }
         if (halted_) return Event::kIdle;
-        RunExit r = engine_.run(&state_.common);
-        if (r.kind == RunExit::Kind::kError) {
-            fmt::print(stderr, "corvid: internal translator error: {}\n{}", r.error, dump());
-            return Event::kFatal;
-        }
-        if (r.kind == RunExit::Kind::kHalt && r.halt == ir::HaltReason::kWaitForInterrupt) {
-            halted_ = true;
-            return has_work() ? Event::kContinue : Event::kIdle;
-        }
-        return Event::kContinue;
+        bool fatal;
+        halted_ = run_engine(&fatal);
+        if (fatal) return Event::kFatal;
+        return halted_ && !has_work() ? Event::kIdle : Event::kContinue;
     }
 
-    void kick() override { state_.common.exit_request.store(1, std::memory_order_relaxed); }
-    bool has_work() const override {
-        X86InterruptSource* pic = machine_.x86_interrupts();
-        return pic && pic->intr_pending() && X86Frontend::interrupts_enabled(state_);
-    }
+    bool has_work() const override { return intr_pending() && X86Frontend::interrupts_enabled(state_); }
 
     void reset() override {
-        engine_.flush_all();
-        // exit_request is left alone: a kick that arrived during the reset (a monitor command
-        // waiting for the vCPU) must still make the next run return.
-        state_.common.engine = &engine_;
+        reset_engine();
         X86BootState boot = machine_.x86_boot_state();
         frontend_.reset_pvh(state_, boot.entry, boot.ebx);
         engine_.tlb_flush(&state_.common);
         halted_ = false;
     }
 
-    std::string dump() const override { return frontend_.dump_state(&state_.common); }
-    std::string stats_report() const override { return engine_.stats_report(); }
-
 private:
-    Machine& machine_;
-    X86Frontend frontend_;
-    Engine engine_;
-    X86State state_;
     bool halted_ = false;
 };
 
