@@ -1,6 +1,8 @@
 /* Tiny runtime shared by the bare-metal AArch64 guests (see runtime.h). */
 #include "runtime.h"
 
+#include "../common/guest_format.h"
+
 #define UART_DR (*(volatile uint32_t*)(UART0_BASE + 0x00))
 #define UART_FR (*(volatile uint32_t*)(UART0_BASE + 0x18))
 #define UART_IBRD (*(volatile uint32_t*)(UART0_BASE + 0x24))
@@ -35,10 +37,7 @@ void uart_putc(char c) {
 }
 
 void uart_puts(const char* s) {
-    while (*s) {
-        if (*s == '\n') uart_putc('\r');
-        uart_putc(*s++);
-    }
+    guest_put_string(uart_putc, s);
 }
 
 int uart_getc(void) {
@@ -48,58 +47,8 @@ int uart_getc(void) {
     return (int)(UART_DR & 0xff);
 }
 
-static void put_unsigned(uint64_t v, unsigned base, int width, char pad) {
-    char buf[24];
-    int n = 0;
-    do {
-        unsigned d = (unsigned)(v % base);
-        buf[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
-    } while (v != 0);
-    while (n < width--) uart_putc(pad);
-    while (n > 0) uart_putc(buf[--n]);
-}
-
 void uart_vprintf(const char* fmt, va_list ap) {
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            if (*fmt == '\n') uart_putc('\r');
-            uart_putc(*fmt);
-            continue;
-        }
-        fmt++;
-        char pad = ' ';
-        int width = 0;
-        int is_long = 0;
-        if (*fmt == '0') {
-            pad = '0';
-            fmt++;
-        }
-        while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
-        while (*fmt == 'l') {
-            is_long = 1;
-            fmt++;
-        }
-        switch (*fmt) {
-            case 'd': {
-                int64_t v = is_long ? va_arg(ap, int64_t) : va_arg(ap, int);
-                if (v < 0) {
-                    uart_putc('-');
-                    put_unsigned(-(uint64_t)v, 10, width, pad);
-                } else {
-                    put_unsigned((uint64_t)v, 10, width, pad);
-                }
-                break;
-            }
-            case 'u': put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad); break;
-            case 'x': put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad); break;
-            case 'c': uart_putc((char)va_arg(ap, int)); break;
-            case 's': uart_puts(va_arg(ap, const char*)); break;
-            case '%': uart_putc('%'); break;
-            default: uart_putc('?'); break;
-        }
-        if (*fmt == '\0') break;
-    }
+    guest_vformat(uart_putc, fmt, ap);
 }
 
 void uart_printf(const char* fmt, ...) {

@@ -1,6 +1,8 @@
 /* x86 guest runtime: COM1 polled output, printf, IDT, exit through isa-debug-exit. */
 #include "runtime.h"
 
+#include "../common/guest_format.h"
+
 uint32_t pvh_start_info;
 
 struct idt_gate {
@@ -38,10 +40,7 @@ void serial_putc(char c) {
 }
 
 void serial_puts(const char* s) {
-    while (*s) {
-        if (*s == '\n') serial_putc('\r');
-        serial_putc(*s++);
-    }
+    guest_put_string(serial_putc, s);
 }
 
 int serial_getc(void) {
@@ -50,57 +49,8 @@ int serial_getc(void) {
     return inb(COM1);
 }
 
-static void put_unsigned(uint64_t v, unsigned base, int width, char pad) {
-    char buf[24];
-    int n = 0;
-    do {
-        unsigned d = (unsigned)(v % base);
-        buf[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
-    } while (v);
-    while (n < width--) serial_putc(pad);
-    while (n > 0) serial_putc(buf[--n]);
-}
-
 void vprintf(const char* fmt, va_list ap) {
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            if (*fmt == '\n') serial_putc('\r');
-            serial_putc(*fmt);
-            continue;
-        }
-        fmt++;
-        char pad = ' ';
-        int width = 0, is_long = 0;
-        if (*fmt == '0') {
-            pad = '0';
-            fmt++;
-        }
-        while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
-        while (*fmt == 'l') {
-            is_long = 1;
-            fmt++;
-        }
-        switch (*fmt) {
-            case 'd': {
-                int64_t v = is_long ? va_arg(ap, int64_t) : va_arg(ap, int);
-                if (v < 0) {
-                    serial_putc('-');
-                    put_unsigned(-(uint64_t)v, 10, width, pad);
-                } else {
-                    put_unsigned((uint64_t)v, 10, width, pad);
-                }
-                break;
-            }
-            case 'u': put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad); break;
-            case 'x': put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad); break;
-            case 'c': serial_putc((char)va_arg(ap, int)); break;
-            case 's': serial_puts(va_arg(ap, const char*)); break;
-            case '%': serial_putc('%'); break;
-            default: serial_putc('?'); break;
-        }
-        if (*fmt == '\0') break;
-    }
+    guest_vformat(serial_putc, fmt, ap);
 }
 
 void printf(const char* fmt, ...) {
