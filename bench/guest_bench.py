@@ -20,19 +20,12 @@ loads/stores, block ends). perf attributes some cost to the instruction after th
 one (skid), so the breakdown is indicative.
 """
 
-import argparse
-import bisect
-import collections
-import os
 import re
-import subprocess
 import sys
-import tempfile
-import time
 
+import guest_bench_common
+from guest_bench_common import Profile
 
-from guest_bench_common import (WORKLOADS, REPO, Profile, callgrind, corvid_cmd, elf_path,  # noqa: E402
-                                parse_translation_log, timing)
 
 MACHINE = ["-M", "virt", "-cpu", "cortex-a57", "-nographic"]
 PROFILE = Profile(qemu_args=lambda: MACHINE, corvid_args=lambda: MACHINE)
@@ -54,88 +47,8 @@ def categorize(text):
     return "computation/other"
 
 
-def perf_profile(args, workload):
-    with tempfile.TemporaryDirectory() as d:
-        data, log = os.path.join(d, "perf.data"), os.path.join(d, "tb.log")
-        cmd = ["perf", "record", "-q", "-F", "4000", "-o", data] + corvid_cmd(args, elf_path(args, workload))
-        cmd += ["-d", "in_asm,out_asm", "-D", log]
-        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=args.timeout, check=False)
-        script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, check=False).stdout.decode(errors="replace")
-        blocks = parse_translation_log(log)
-    starts = [b[0] for b in blocks]
-    host_text = {}
-    for b in blocks:
-        for h in b[3]:
-            addr, text = h.split(":", 1)
-            host_text[int(addr, 16)] = text.strip()
-    per_block, outside, categories = collections.Counter(), collections.Counter(), collections.Counter()
-    total = 0
-    for line in script.splitlines():
-        parts = line.split(None, 1)
-        if not parts:
-            continue
-        try:
-            ip = int(parts[0], 16)
-        except ValueError:
-            continue
-        total += 1
-        i = bisect.bisect_right(starts, ip) - 1
-        if i >= 0 and blocks[i][0] <= ip < blocks[i][1]:
-            per_block[i] += 1
-            categories[categorize(host_text.get(ip, ""))] += 1
-        else:
-            outside[parts[1].strip() if len(parts) > 1 else "?"] += 1
-    if not total:
-        print("perf recorded no samples (is perf allowed? see /proc/sys/kernel/perf_event_paranoid)")
-        return
-    in_jit = sum(per_block.values())
-    print(f"\nperf profile of {workload} on Corvid (JIT): {total} samples, {100 * in_jit / total:.1f}% in generated code")
-    print("outside generated code:")
-    for sym, n in outside.most_common(8):
-        print(f"  {100 * n / total:5.1f}%  {sym}")
-    print("generated code, by kind of host instruction (% of all samples):")
-    for name, n in categories.most_common():
-        print(f"  {100 * n / total:5.1f}%  {name}")
-    print("hottest guest blocks:")
-    for i, n in per_block.most_common(5):
-        start, _, guest, host = blocks[i]
-        print(f"  {100 * n / total:5.1f}%  {len(guest)} guest insns -> {len(host)} host insns")
-        for g in guest:
-            print(f"           {g}")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory (default: build/)")
-    ap.add_argument("--corvid", help="corvid-system-aarch64 (default: <build>/corvid-system-aarch64)")
-    ap.add_argument("--qemu", default="qemu-system-aarch64")
-    ap.add_argument("--guests", help="directory of the workload ELFs (default: <build>/guests/a64bench)")
-    ap.add_argument("-n", type=int, default=3, help="rounds (best of N)")
-    ap.add_argument("--timeout", type=float, default=120)
-    ap.add_argument("--cg-timeout", type=float, default=1800)
-    ap.add_argument("--callgrind", action="store_true", help="also measure host insns per guest insn")
-    ap.add_argument("--no-timing", action="store_true", help="skip the timing table")
-    ap.add_argument("--perf", metavar="WORKLOAD", help="profile Corvid on WORKLOAD with perf (see above)")
-    ap.add_argument("workloads", nargs="*", default=WORKLOADS)
-    args = ap.parse_args()
-    args.profile = PROFILE
-    args.corvid = args.corvid or os.path.join(args.build, "corvid-system-aarch64")
-    args.guests = args.guests or os.path.join(args.build, "guests", "a64bench")
-    for w in args.workloads:
-        if w not in WORKLOADS:
-            ap.error(f"unknown workload {w} (known: {', '.join(WORKLOADS)})")
-        if not os.path.exists(elf_path(args, w)):
-            ap.error(f"{elf_path(args, w)} not found: build the guests-a64bench target")
-    ok = True
-    if not args.no_timing:
-        ok = timing(args)
-    if args.callgrind:
-        callgrind(args)
-    if args.perf:
-        perf_profile(args, args.perf)
-    return 0 if ok else 1
+    return guest_bench_common.main(__doc__, PROFILE, "corvid-system-aarch64", "qemu-system-aarch64", "a64bench", categorize)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """What the guest workload benchmarks (bench/guest_bench.py for AArch64, bench/x86_guest_bench.py
 for x86) share: running a guest, the interleaved best-of-N timing table, callgrind host
-instructions per guest instruction with start-up subtracted, and the -d in_asm,out_asm parser.
+instructions per guest instruction with start-up subtracted, the -d in_asm,out_asm parser, the
+perf profile mapped onto guest blocks and the command line.
 The arch-specific part is a Profile (command lines, accepted exit statuses) put on args.profile."""
 
+import argparse
+import bisect
+import collections
 import os
 import re
 import subprocess
@@ -166,3 +170,97 @@ def parse_translation_log(path):
     return blocks
 
 
+
+
+def perf_profile(args, workload, categorize=None):
+    """Records Corvid (JIT) on WORKLOAD under perf while logging translated blocks, then maps the
+    samples in generated code back to guest blocks; `categorize(host insn text)` (optional) also
+    breaks those samples down by kind of host instruction."""
+    with tempfile.TemporaryDirectory() as d:
+        data, log = os.path.join(d, "perf.data"), os.path.join(d, "tb.log")
+        cmd = ["perf", "record", "-q", "-F", "4000", "-o", data] + corvid_cmd(args, elf_path(args, workload))
+        cmd += ["-d", "in_asm,out_asm", "-D", log]
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=args.timeout, check=False)
+        script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, check=False).stdout.decode(errors="replace")
+        blocks = parse_translation_log(log) if os.path.exists(log) else []
+    starts = [b[0] for b in blocks]
+    host_text = {}
+    for b in blocks:
+        for h in b[3]:
+            addr, text = h.split(":", 1)
+            host_text[int(addr, 16)] = text.strip()
+    per_block, outside, categories = collections.Counter(), collections.Counter(), collections.Counter()
+    total = 0
+    for line in script.splitlines():
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        try:
+            ip = int(parts[0], 16)
+        except ValueError:
+            continue
+        total += 1
+        i = bisect.bisect_right(starts, ip) - 1
+        if i >= 0 and blocks[i][0] <= ip < blocks[i][1]:
+            per_block[i] += 1
+            if categorize:
+                categories[categorize(host_text.get(ip, ""))] += 1
+        else:
+            outside[parts[1].strip() if len(parts) > 1 else "?"] += 1
+    if not total:
+        print("perf recorded no samples (is perf allowed? see /proc/sys/kernel/perf_event_paranoid)")
+        return
+    in_jit = sum(per_block.values())
+    print(f"\nperf profile of {workload} on Corvid (JIT): {total} samples, {100 * in_jit / total:.1f}% in generated code"
+          f" ({len(blocks)} translated blocks logged)")
+    print("outside generated code:")
+    for sym, n in outside.most_common(args.perf_top):
+        print(f"  {100 * n / total:5.1f}%  {sym}")
+    if categorize:
+        print("generated code, by kind of host instruction (% of all samples):")
+        for name, n in categories.most_common():
+            print(f"  {100 * n / total:5.1f}%  {name}")
+    print("hottest guest blocks:")
+    for i, n in per_block.most_common(5):
+        _, _, guest, host = blocks[i]
+        print(f"  {100 * n / total:5.1f}%  {len(guest)} guest insns -> {len(host)} host insns")
+        for g in guest:
+            print(f"           {g}")
+
+
+def main(description, profile, corvid_name, qemu_name, guests_subdir, categorize=None):
+    """The command line both benchmark scripts share; returns the process exit status."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory (default: build/)")
+    ap.add_argument("--corvid", help=f"{corvid_name} (default: <build>/{corvid_name})")
+    ap.add_argument("--qemu", default=qemu_name)
+    ap.add_argument("--guests", help=f"directory of the workload ELFs (default: <build>/guests/{guests_subdir})")
+    ap.add_argument("-n", type=int, default=3, help="rounds (best of N)")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--cg-timeout", type=float, default=1800)
+    ap.add_argument("--callgrind", action="store_true", help="also measure host insns per guest insn")
+    ap.add_argument("--no-timing", action="store_true", help="skip the timing table")
+    ap.add_argument("--perf", metavar="WORKLOAD", help="profile Corvid on WORKLOAD with perf (see above)")
+    ap.add_argument("--perf-top", type=int, default=12, help="host functions to list with --perf")
+    ap.add_argument("workloads", nargs="*", default=WORKLOADS)
+    args = ap.parse_args()
+    args.profile = profile
+    args.corvid = args.corvid or os.path.join(args.build, corvid_name)
+    args.guests = args.guests or os.path.join(args.build, "guests", guests_subdir)
+    for w in args.workloads:
+        if w not in WORKLOADS:
+            ap.error(f"unknown workload {w} (known: {', '.join(WORKLOADS)})")
+        if not os.path.exists(elf_path(args, w)):
+            ap.error(f"{elf_path(args, w)} not found: build the guests-{guests_subdir} target")
+    if not os.path.exists(args.corvid):
+        ap.error(f"{args.corvid} not found: build the {corvid_name} target")
+    ok = True
+    if not args.no_timing:
+        ok = timing(args)
+    if args.callgrind:
+        callgrind(args)
+    if args.perf:
+        perf_profile(args, args.perf, categorize)
+    return 0 if ok else 1
