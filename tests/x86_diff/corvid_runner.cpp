@@ -3,27 +3,18 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cstring>
 
-#include "backend/x64/x64_backend.h"
 #include "frontends/x86/x86_segments.h"
 
 namespace corvid::x86diff {
 namespace {
 
-constexpr uint64_t kHangNs = 1'000'000'000;
 constexpr unsigned kVectorUd = 6;
 constexpr unsigned kIst = 1;
 
 // GDT: 0 null, 0x08 64-bit code, 0x10 data; 0x18 the 64-bit TSS (16 bytes).
 constexpr uint64_t kGdtEntries[] = {0, 0x00af9b000000ffff, 0x00cf93000000ffff};
-
-uint64_t now_ns() {
-    return uint64_t(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
-}
 
 const char* vector_name(unsigned v) {
     static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",
@@ -33,75 +24,21 @@ const char* vector_name(unsigned v) {
 
 }  // namespace
 
-const char* backend_name(CorvidBackend b) {
-    return b == CorvidBackend::kInterp ? "interp" : "jit";
-}
-
-DiffBus::DiffBus(const uint8_t* code) : code_(const_cast<uint8_t*>(code)), data_(kDataSize, 0), sys_(kSysSize, 0) {}
-
-uint8_t* DiffBus::region(uint64_t paddr, unsigned size, bool* writable) {
-    auto in = [&](uint64_t base, uint64_t len) { return paddr >= base && paddr - base + size <= len; };
-    if (in(kCodeBase, kCodeSize)) {
-        *writable = false;
-        return code_ + (paddr - kCodeBase);
-    }
-    if (in(kDataBase, kDataSize)) {
-        *writable = true;
-        return data_.data() + (paddr - kDataBase);
-    }
-    if (in(kSysBase, kSysSize)) {
-        *writable = true;
-        return sys_.data() + (paddr - kSysBase);
-    }
-    return nullptr;
-}
-
-uint8_t* DiffBus::ram_page(uint64_t paddr, bool* writable) {
-    return region(paddr & kPageMask, unsigned(kPageSize), writable);
-}
-
-MemResult DiffBus::read(uint64_t paddr, unsigned size, uint64_t* value) {
-    bool writable = false;
-    const uint8_t* p = region(paddr, size, &writable);
-    if (!p) return MemResult::kUnmapped;
-    *value = 0;
-    std::memcpy(value, p, size);
-    return MemResult::kOk;
-}
-
-MemResult DiffBus::write(uint64_t paddr, unsigned size, uint64_t value) {
-    bool writable = false;
-    uint8_t* p = region(paddr, size, &writable);
-    if (!p || !writable) return MemResult::kUnmapped;
-    std::memcpy(p, &value, size);
-    return MemResult::kOk;
+DiffBus::DiffBus(const uint8_t* code) : data_(kDataSize, 0), sys_(kSysSize, 0) {
+    add_window(kCodeBase, kCodeSize, const_cast<uint8_t*>(code), false);
+    add_window(kDataBase, kDataSize, data_.data(), true);
+    add_window(kSysBase, kSysSize, sys_.data(), true);
 }
 
 CorvidRunner::CorvidRunner(CorvidBackend backend, const uint8_t* code)
-    : backend_(backend), bus_(code), frontend_(&platform_), cpu_(std::make_unique<X86State>()) {
-    EngineOptions opts;
-    opts.backend =
-        backend == CorvidBackend::kJit ? EngineOptions::BackendKind::kJit : EngineOptions::BackendKind::kInterp;
-    std::unique_ptr<ExecBackend> be =
-        backend == CorvidBackend::kJit ? make_x64_backend(8u << 20) : make_interp_backend();
-    engine_ = std::make_unique<Engine>(frontend_, bus_, opts, std::move(be));
+    : backend_(backend),
+      bus_(code),
+      frontend_(&platform_),
+      cpu_(std::make_unique<X86State>()),
+      engine_(diffcommon::make_diff_engine(frontend_, bus_, backend)),
+      watchdog_(cpu_->common.exit_request) {
     frontend_.reset_pvh(*cpu_, uint32_t(kSlot), 0);
     setup_system_area();
-    watchdog_ = std::thread([this] {
-        while (!stop_.load()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            const uint64_t started = run_started_ns_.load();
-            if (started != 0 && now_ns() - started > kHangNs) {
-                hung_.store(true);
-                cpu_->common.exit_request.store(1);
-            }
-        }
-    });
-}
-
-CorvidRunner::~CorvidRunner() {
-    stop_.store(true);
-    watchdog_.join();
 }
 
 // Identity map of the first 1 GiB (2 MiB pages), the GDT with a TSS whose IST1 is the fault
@@ -150,21 +87,20 @@ Outcome CorvidRunner::run(const ArchState& init) {
     engine_->tlb_flush(&s.common);
     platform_.triple_faulted = false;
 
-    hung_.store(false);
-    run_started_ns_.store(now_ns());
+    watchdog_.start_run();
     RunExit e;
     for (int i = 0; i < 100; ++i) {
         e = engine_->run(&s.common);
-        if (hung_.load() || platform_.triple_faulted || e.kind == RunExit::Kind::kError) break;
+        if (watchdog_.hung() || platform_.triple_faulted || e.kind == RunExit::Kind::kError) break;
         if (e.kind == RunExit::Kind::kHalt && e.halt == ir::HaltReason::kWaitForInterrupt) break;
     }
-    run_started_ns_.store(0);
+    watchdog_.end_run();
 
     Outcome out;
     std::memcpy(out.state.regs, s.regs, sizeof s.regs);
     out.state.rflags = x86_read_eflags(s);
     out.state.rip = s.common.pc;
-    if (hung_.load()) {
+    if (watchdog_.hung()) {
         out.kind = Outcome::Kind::kFault;
         out.fault = fmt::format("corvid ERROR: no HLT reached within 1 s (rip 0x{:x})", s.common.pc);
         return out;

@@ -3,36 +3,28 @@
 // with the fuzzer's memory layout.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <thread>
 #include <vector>
 
-#include "base/memory_bus.h"
 #include "frontends/x86/x86_frontend.h"
+#include "tests/diff_common/diff_runner_common.h"
 #include "tests/x86_diff/diff_types.h"
 #include "translator/engine.h"
 
 namespace corvid::x86diff {
 
-enum class CorvidBackend { kInterp, kJit };
-const char* backend_name(CorvidBackend b);
+using diffcommon::backend_name;
+using diffcommon::CorvidBackend;
 
 // Code (shared, read-only to the guest), the data window, and the system area.
-class DiffBus final : public MemoryBus {
+class DiffBus final : public diffcommon::WindowBus {
 public:
     explicit DiffBus(const uint8_t* code);
-    uint8_t* ram_page(uint64_t paddr, bool* writable) override;
-    MemResult read(uint64_t paddr, unsigned size, uint64_t* value) override;
-    MemResult write(uint64_t paddr, unsigned size, uint64_t value) override;
     uint8_t* data() { return data_.data(); }
     uint8_t* sys() { return sys_.data(); }
 
 private:
-    uint8_t* region(uint64_t paddr, unsigned size, bool* writable);
-    uint8_t* code_;
     std::vector<uint8_t> data_;
     std::vector<uint8_t> sys_;
 };
@@ -49,7 +41,6 @@ public:
 class CorvidRunner {
 public:
     CorvidRunner(CorvidBackend backend, const uint8_t* code);
-    ~CorvidRunner();
     CorvidRunner(const CorvidRunner&) = delete;
     CorvidRunner& operator=(const CorvidRunner&) = delete;
 
@@ -70,11 +61,7 @@ private:
     X86Frontend frontend_;
     std::unique_ptr<X86State> cpu_;
     std::unique_ptr<Engine> engine_;
-    // Watchdog: a run that does not reach a HLT within a second (a loop) is stopped.
-    std::atomic<uint64_t> run_started_ns_{0};
-    std::atomic<bool> hung_{false};
-    std::atomic<bool> stop_{false};
-    std::thread watchdog_;
+    diffcommon::HangWatchdog watchdog_;  // a run that reaches no HLT within a second is stopped
 };
 
 }  // namespace corvid::x86diff
