@@ -28,7 +28,7 @@ void register_accel_types(TypeRegistry& registry, Arch) {
     tcg.security = Security::kInsecure;
     tcg.is_default = true;
     tcg.factory = [](const TypeInfo& t, const OptionList& p) -> Result<std::unique_ptr<Object>> {
-        if (auto s = check_props(t, p, {"tb-size", "backend", "thread", "count-insns", "stats"}); !s) {
+        if (auto s = check_props(t, p, {"tb-size", "backend", "thread", "count-insns", "stats", "return-hints"}); !s) {
             return make_error(s.error());
         }
         auto a = make_tcg_accel(p);

@@ -26,15 +26,21 @@ struct TranslatedBlock {
     void* code = nullptr;            // backend-specific (host code entry or IR copy)
     size_t code_size = 0;            // bytes of host code (0 for the interpreter)
     // Direct exits: ExitLink has slot 0; ExitCond has slot 0 (taken) and 1 (not taken).
-    uint64_t link_pc[2] = {~0ull, ~0ull};
-    TranslatedBlock* linked[2] = {nullptr, nullptr};  // current chain targets
+    // Slot kReturnSlot is the return address of a call (PushReturnHint): "linked" means the
+    // call's return-stack hint names that block's code directly.
+    uint64_t link_pc[3] = {~0ull, ~0ull, ~0ull};
+    TranslatedBlock* linked[3] = {nullptr, nullptr, nullptr};  // current chain targets
     void* backend_data = nullptr;    // e.g. patch-site addresses
     bool valid = true;
 };
 
+inline constexpr unsigned kReturnSlot = 2;
+inline constexpr unsigned kLinkSlots = 3;
+
 // How a run of generated code returned to the run loop.
 enum class ExitKind : uint8_t {
     kLink,        // direct exit `slot` of `from` not chained yet: cpu->pc holds the target
+                  // (slot kReturnSlot: a return predicted to `from`'s unresolved call hint)
     kJump,        // indirect jump / return: cpu->pc holds the target
     kException,   // ExitException: cpu->pc = faulting pc, cause/detail below
     kHalt,        // ExitHalt: reason below, cpu->pc = next pc
@@ -65,6 +71,9 @@ public:
     // Chain exit `slot` of `from` directly to `to` / undo it (on invalidation of either).
     virtual void link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to) = 0;
     virtual void unlink(TranslatedBlock* from, unsigned slot) = 0;
+    // The engine will never chain exit `slot` of `from` (e.g. a return target on another
+    // page): the backend may stop sending that exit to the run loop for linking.
+    virtual void unlinkable(TranslatedBlock* from, unsigned slot) { (void)from, (void)slot; }
 
     // Forget every block (the engine has already dropped its own references).
     virtual void flush() = 0;

@@ -33,6 +33,24 @@ struct TlbEntry {
 static_assert(sizeof(TlbEntry) == 32);
 constexpr uint64_t kTlbInvalid = ~0ull;
 
+// One entry of the return-stack hint ring (CpuCommon::return_hints), written and read by
+// generated code: a call pushes the return pc, its mode and the host code to continue at
+// (the return block, or a stub of the calling block that lets the run loop resolve it); a
+// return pops the top entry and jumps to `code` when pc and mode match its target. The
+// engine clears entries whenever the code they name may be stale (invalidation, flush, TLB
+// flush), so a match is always safe to follow; a miss takes the ordinary lookup.
+struct ReturnHint {
+    uint64_t pc = ~0ull;
+    const void* code = nullptr;
+    uint32_t mode = ~0u;  // ~0u: empty (no frontend uses every mode bit)
+    uint32_t reserved = 0;
+    uint64_t reserved2 = 0;
+};
+static_assert(sizeof(ReturnHint) == 32);
+constexpr unsigned kReturnHintEntries = 8;
+// Generated code keeps the top as a byte offset in one byte, which wraps around by itself.
+static_assert(kReturnHintEntries * sizeof(ReturnHint) == 256);
+
 class Engine;
 
 struct CpuCommon {
@@ -49,6 +67,12 @@ struct CpuCommon {
     Engine* engine = nullptr;                // the engine running this CPU (for helpers)
     void* jit_scratch[4] = {};               // reserved for the backend (lookup table base etc.)
     TlbEntry tlb[kTlbEntries];
+    // Return-stack hints (see ReturnHint): byte offset of the top entry, the ring, and how
+    // many returns found / did not find their target on top (kept by generated code).
+    uint8_t return_hint_top = 0;
+    uint64_t return_hint_hits = 0;
+    uint64_t return_hint_misses = 0;
+    ReturnHint return_hints[kReturnHintEntries];
 };
 
 constexpr size_t kCpuTlbOffset = offsetof(CpuCommon, tlb);

@@ -149,6 +149,7 @@ Result<BlockEntry*> Engine::Impl::translate(CpuCommon* cpu, CpuSlot& slot, bool 
     for (const ir::Inst& i : blk.insts) {
         if (i.op == ir::Opcode::ExitLink) b->link_pc[0] = i.imm;
         if (i.op == ir::Opcode::ExitCond) b->link_pc[0] = i.imm, b->link_pc[1] = i.imm2;
+        if (i.op == ir::Opcode::PushReturnHint && b->link_pc[kReturnSlot] == ~0ull) b->link_pc[kReturnSlot] = i.imm;
     }
     Status st = backend_->compile(blk, *b);
     if (!st && st.error() == kBufferFull) {
@@ -217,6 +218,7 @@ RunExit Engine::run(CpuCommon* cpu) {
     cpu->engine = this;
     CpuSlot& slot = *im.slot_for(cpu);
     const uint64_t insns_before = cpu->insn_count;
+    const uint64_t hits_before = cpu->return_hint_hits, misses_before = cpu->return_hint_misses;
     if (im.in_run) internal_fatal("Engine::run re-entered");
     im.in_run = true;
     // Raises and exits from helpers land here; the backend is then entered afresh.
@@ -231,6 +233,8 @@ RunExit Engine::run(CpuCommon* cpu) {
     RunExit out = im.run_blocks(cpu, slot);
     im.in_run = false;
     if (options_.count_insns) stats_.executed_insns += cpu->insn_count - insns_before;
+    stats_.return_hint_hits += cpu->return_hint_hits - hits_before;
+    stats_.return_hint_misses += cpu->return_hint_misses - misses_before;
     return out;
 }
 
@@ -288,6 +292,8 @@ RunExit Engine::Impl::run_blocks(CpuCommon* cpu, CpuSlot& slot) {
                     }
                     // One-shot blocks (e.g. an instruction abort) run but are never chained to.
                     if (!from || to->one_shot || !can_chain(from, to)) {
+                        // A return hint whose target can never be chained stops asking.
+                        if (from && !to->one_shot && e.slot == kReturnSlot) backend_->unlinkable(from, e.slot);
                         b = to;
                         continue;
                     }
@@ -322,6 +328,9 @@ void Engine::Impl::link(BlockEntry* from, unsigned slot, BlockEntry* to) {
 
 void Engine::Impl::release_pending() {
     Impl& im = *this;
+    // Code that ran after the invalidation (the block that asked for it) may have pushed hints
+    // naming the blocks about to be freed.
+    clear_return_hints();
     if (im.flush_pending) {
         im.flush_pending = false;
         backend_->flush();
@@ -335,11 +344,19 @@ void Engine::Impl::release_pending() {
     im.pending_release.clear();
 }
 
-void Engine::Impl::invalidate(BlockEntry* b, bool unlink_incoming) {
+void Engine::Impl::clear_return_hints() {
+    for (auto& s : cpus) {
+        for (ReturnHint& h : s->cpu->return_hints) h = ReturnHint{};
+    }
+}
+
+void Engine::Impl::invalidate(BlockEntry* b, bool unlink_incoming, bool clear_hints) {
     Impl& im = *this;
     if (!b->valid) return;
     b->valid = false;
     backend_->invalidated(*b);
+    // A return hint may name b's code (or a stub of b): none may be followed from now on.
+    if (clear_hints) clear_return_hints();
     ++stats_.invalidations;
     auto it = im.blocks.find({b->guest_pc, b->mode});
     if (it != im.blocks.end()) {
@@ -361,7 +378,7 @@ void Engine::Impl::invalidate(BlockEntry* b, bool unlink_incoming) {
                 from->linked[s] = nullptr;
             }
         }
-        for (unsigned s = 0; s < 2; ++s) {
+        for (unsigned s = 0; s < kLinkSlots; ++s) {
             auto* to = static_cast<BlockEntry*>(b->linked[s]);
             if (!to) continue;
             auto& in = to->incoming;
@@ -386,7 +403,8 @@ void Engine::flush_all() {
     }
     // Generated code may still be running (a helper asked for the flush): keep its code until
     // the loop regains control, but cut every chain now so it returns there.
-    for (BlockEntry* b : all) im.invalidate(b, im.executing);
+    for (BlockEntry* b : all) im.invalidate(b, im.executing, false);
+    im.clear_return_hints();
     im.blocks.clear();
     im.code_pages.clear();
     for (auto& s : im.cpus) s->jump_cache.fill(nullptr);
@@ -422,6 +440,8 @@ std::string Engine::stats_report() const {
     out += fmt::format("TB invalidate count      {}\n", s.invalidations);
     out += fmt::format("direct jumps chained     {}\n", s.chained_links);
     out += fmt::format("run loop lookups         {}\n", s.lookup_exits);
+    out += fmt::format("return hints hit         {}\n", s.return_hint_hits);
+    out += fmt::format("return hints missed      {}\n", s.return_hint_misses);
     if (options_.count_insns) out += fmt::format("executed guest insns     {}\n", s.executed_insns);
     return out;
 }

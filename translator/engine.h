@@ -31,6 +31,8 @@ struct EngineStats {
     uint64_t chained_links = 0;     // links patched
     uint64_t lookup_exits = 0;      // returns to the run loop that needed a cache lookup
     uint64_t executed_insns = 0;    // when counting is enabled
+    uint64_t return_hint_hits = 0;  // returns whose target was the top return-stack hint (JIT)
+    uint64_t return_hint_misses = 0;
 };
 
 // Why Engine::run returned.

@@ -108,7 +108,10 @@ struct Engine::Impl {
     bool can_chain(const BlockEntry* from, const BlockEntry* to) const;
     void link(BlockEntry* from, unsigned slot, BlockEntry* to);
     void release_pending();
-    void invalidate(BlockEntry* b, bool unlink_incoming);
+    // clear_hints: also empty every CPU's return-hint ring (callers invalidating many blocks
+    // do it once themselves).
+    void invalidate(BlockEntry* b, bool unlink_incoming, bool clear_hints = true);
+    void clear_return_hints();
 
     // softmmu.cpp: address resolution, TLB fill, code pages.
     // Host pointer of the executable page holding va (filling the TLB), or nullptr when it
@@ -145,6 +148,8 @@ struct Engine::Impl {
         cpus.push_back(std::make_unique<CpuSlot>());
         cpus.back()->cpu = cpu;
         for (auto& e : cpu->tlb) e = TlbEntry{kTlbInvalid, kTlbInvalid, kTlbInvalid, 0};
+        // Hints left by another engine name code that is not ours.
+        for (ReturnHint& h : cpu->return_hints) h = ReturnHint{};
         return last_slot = cpus.back().get();
     }
 };

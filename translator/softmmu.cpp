@@ -239,6 +239,8 @@ void Engine::invalidate_phys(uint64_t paddr, uint64_t size) {
 void Engine::tlb_flush(CpuCommon* cpu) {
     CpuSlot& slot = *impl_->slot_for(cpu);
     ++cpu->tlb_generation;
+    // Return hints were resolved under the old mappings.
+    for (ReturnHint& h : cpu->return_hints) h = ReturnHint{};
     for (auto& e : cpu->tlb) e = TlbEntry{kTlbInvalid, kTlbInvalid, kTlbInvalid, 0};
     for (auto& s : slot.shadow) s = CpuSlot::Shadow{};
     slot.jump_cache.fill(nullptr);
@@ -248,6 +250,10 @@ void Engine::tlb_flush_page(CpuCommon* cpu, uint64_t va) {
     CpuSlot& slot = *impl_->slot_for(cpu);
     ++cpu->tlb_generation;
     const uint64_t page = va & kPageMask;
+    // A linked return hint names a block on its return pc's page (chaining rules).
+    for (ReturnHint& h : cpu->return_hints) {
+        if ((h.pc & kPageMask) == page) h = ReturnHint{};
+    }
     const unsigned idx = unsigned((va >> kPageBits) & (kTlbEntries - 1));
     if (slot.shadow[idx].va_page == page) {
         cpu->tlb[idx] = TlbEntry{kTlbInvalid, kTlbInvalid, kTlbInvalid, 0};

@@ -57,7 +57,11 @@ public:
         rc.set_vcpu_service(false);
         rc.set_kick(nullptr);
         machine.set_cpu_kick(nullptr);
-        if (opts_.stats) fmt::print(stderr, "{}", cpu_->stats_report());
+        if (opts_.stats) {
+            // The engine does not know the backend's settings; the option is reported here.
+            fmt::print(stderr, "{}", cpu_->stats_report());
+            if (!opts_.interp) fmt::print(stderr, "return hints             {}\n", opts_.return_hints ? "on" : "off");
+        }
         return rc.exit_status();
     }
 
@@ -95,6 +99,11 @@ Result<std::unique_ptr<Accelerator>> make_tcg_accel(const OptionList& props) {
         auto b = parse_bool_property("stats", *v);
         if (!b) return make_error(b.error());
         o.stats = *b;
+    }
+    if (auto v = props.get("return-hints")) {
+        auto b = parse_bool_property("return-hints", *v);
+        if (!b) return make_error(b.error());
+        o.return_hints = *b;
     }
     if (auto v = props.get("thread")) {
         if (*v != "single" && *v != "multi") return make_error("Parameter 'thread' expects 'single' or 'multi'");

@@ -14,7 +14,7 @@ namespace {
 
 std::unique_ptr<ExecBackend> make_backend(const TcgOptions& o) {
     if (o.interp) return make_interp_backend();
-    return make_x64_backend(size_t(o.tb_size_mib) << 20, o.count_insns);
+    return make_x64_backend(size_t(o.tb_size_mib) << 20, o.count_insns, o.return_hints);
 }
 
 EngineOptions engine_options(const TcgOptions& o) {

@@ -14,6 +14,7 @@ struct TcgOptions {
     uint64_t tb_size_mib = 32;
     bool count_insns = false;
     bool stats = false;  // print translator statistics at exit
+    bool return_hints = false;  // JIT return-stack hints (-accel tcg,return-hints=on|off), see EXITS.md
 };
 
 class TcgCpu {

@@ -67,6 +67,7 @@ struct CompileEnv {
     const JumpEntry* jump_table = nullptr;
     bool count_insns = false;
     bool has_popcnt = true;  // x86-64 baseline (v1) does not guarantee POPCNT
+    bool return_hints = true;  // PushReturnHint / ExitReturn use the return-stack hint ring
 };
 
 // Output besides the code: patch sites that need the final address.
@@ -79,13 +80,21 @@ struct CompileOutput {
     unsigned num_sites = 0;
     uint32_t site_off[2] = {0, 0};  // offsets of the patchable rel32 fields (4-aligned)
     asmjit::Label stub[2];          // where an unlinked site jumps
+    // The call's return-stack hint (PushReturnHint): an 8-aligned imm64 holding the host code
+    // its return goes to, patched by link()/unlink() of kReturnSlot; unlinked: ret_stub.
+    // ret_probe_stub probes the indirect-jump table instead, for returns that cannot be linked
+    // (ret_linkable false: on another page than the block).
+    bool has_ret_site = false;
+    bool ret_linkable = false;
+    uint32_t ret_site_off = 0;
+    asmjit::Label ret_stub, ret_probe_stub;
     std::vector<uint32_t> inst_offsets;  // hot-code offset of each IR inst, plus the end
     uint32_t entry_end = 0;              // end of the block-entry check
 };
 
 // Out-of-line code emitted after the block body (slow paths and exit stubs).
 struct ColdStub {
-    enum class Kind : uint8_t { kExitRequest, kLink, kSlowLoad, kSlowStore };
+    enum class Kind : uint8_t { kExitRequest, kLink, kSlowLoad, kSlowStore, kReturnLink, kReturnProbe };
     Kind kind = Kind::kExitRequest;
     asmjit::Label label, back;
     uint8_t addr = 0, dst = 0;  // host registers of the address / the load result
@@ -228,6 +237,8 @@ private:
     void emit_exit_link(const ir::Inst& in);
     void emit_exit_cond(const ir::Inst& in);
     void emit_exit_indirect(const ir::Inst& in);
+    void emit_push_return_hint(const ir::Inst& in);
+    void emit_return_hint_pop();  // rcx = target pc (stored): follow the ring's top if it matches
     void emit_jump_probe();  // rcx = target pc
     void emit_exit_exception(const ir::Inst& in);
     void emit_exit_halt(const ir::Inst& in);

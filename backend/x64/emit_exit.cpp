@@ -48,6 +48,20 @@ void BlockCompiler::emit_cold(const ColdStub& c) {
             store_pc_imm(c.pc);
             emit_exit_to_loop(ExitKind::kExitRequest, 0, 0);
             return;
+        case ColdStub::Kind::kReturnLink:
+            // A return predicted to come back here before the hint was linked: the run loop
+            // links kReturnSlot (or declares it unlinkable) and continues at the target.
+            as_.bind(c.label);
+            store_pc_imm(c.pc);
+            emit_exit_to_loop(ExitKind::kLink, kReturnSlot, 0);
+            return;
+        case ColdStub::Kind::kReturnProbe:
+            as_.bind(c.label);
+            mov_imm(ax::rcx, c.pc);
+            as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
+            emit_jump_probe();
+            emit_exit_to_loop(ExitKind::kJump, 0, 0);
+            return;
         case ColdStub::Kind::kLink:
             // Not chained (yet, or never: the target is on another page): the lookup table
             // still avoids the run loop once the engine has entered the target.
@@ -150,11 +164,88 @@ void BlockCompiler::emit_jump_probe() {
 }
 
 void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
-    // cpu->pc = target; then probe the lookup table before returning to the loop.
+    // cpu->pc = target; a return first tries the return-stack hint, then both probe the
+    // lookup table before returning to the loop.
     load_to(ax::rcx, in.args[0]);
     as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
+    if (in.op == Opcode::ExitReturn && env_.return_hints) emit_return_hint_pop();
     emit_jump_probe();
     emit_exit_to_loop(ExitKind::kJump, 0, 0);
+}
+
+namespace {
+constexpr int32_t kHintTop = int32_t(offsetof(CpuCommon, return_hint_top));
+constexpr int32_t kHintRing = int32_t(offsetof(CpuCommon, return_hints));
+
+ax::Mem hint_field(size_t field, unsigned bytes) {
+    // rax = byte offset of the entry in the ring.
+    return ax::Mem(ax::r15, ax::rax, 0, kHintRing + int32_t(field), bytes);
+}
+}  // namespace
+
+void BlockCompiler::emit_push_return_hint(const ir::Inst& in) {
+    // The entry names the return block through a patchable imm64 (kReturnSlot, linked like a
+    // chain: same page, see Engine::Impl::can_chain), else one of this block's stubs. A second
+    // hint in one block (never made by the frontends) pushes an entry that cannot match, which
+    // keeps the ring balanced.
+    const uint64_t ret = in.imm;
+    const bool first = !out_->has_ret_site;
+    as_.add(ax::byte_ptr(ax::r15, kHintTop), int32_t(sizeof(ReturnHint)));  // wraps at 256
+    as_.movzx(ax::eax, ax::byte_ptr(ax::r15, kHintTop));
+    if (int64_t(ret) == int64_t(int32_t(ret))) {
+        as_.mov(hint_field(offsetof(ReturnHint, pc), 8), Imm(int32_t(ret)));
+    } else {
+        as_.mov(ax::rcx, Imm(int64_t(ret)));
+        as_.mov(hint_field(offsetof(ReturnHint, pc), 8), ax::rcx);
+    }
+    as_.mov(hint_field(offsetof(ReturnHint, mode), 4), Imm(int32_t(first ? block_.mode : ~0u)));
+    if (!first) return;
+    // mov rcx, imm64 with the imm64 8-aligned, so that one atomic store patches it.
+    static constexpr uint8_t kNops[8][8] = {{},
+                                            {0x90},
+                                            {0x66, 0x90},
+                                            {0x0F, 0x1F, 0x00},
+                                            {0x0F, 0x1F, 0x40, 0x00},
+                                            {0x0F, 0x1F, 0x44, 0x00, 0x00},
+                                            {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00},
+                                            {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00}};
+    const size_t pad = (6 - as_.offset() % 8 + 8) % 8;
+    if (pad) as_.embed(kNops[pad], pad);
+    as_.db(0x48);
+    as_.db(0xB9);
+    out_->has_ret_site = true;
+    out_->ret_linkable = (ret & kPageMask) == (block_.guest_pc & kPageMask);
+    out_->ret_site_off = uint32_t(as_.offset());
+    as_.dq(0);
+    as_.mov(hint_field(offsetof(ReturnHint, code), 8), ax::rcx);
+    tb_.link_pc[kReturnSlot] = ret;
+    out_->ret_stub = as_.newLabel();
+    out_->ret_probe_stub = as_.newLabel();
+    ColdStub c;
+    c.kind = ColdStub::Kind::kReturnLink;
+    c.label = out_->ret_stub;
+    c.pc = ret;
+    cold_.push_back(c);
+    c.kind = ColdStub::Kind::kReturnProbe;
+    c.label = out_->ret_probe_stub;
+    cold_.push_back(c);
+}
+
+void BlockCompiler::emit_return_hint_pop() {
+    // rcx = target (stored in cpu->pc). Pop the top entry whether or not it matches, as a
+    // hardware return stack does; follow it when pc and mode match.
+    Label miss = as_.newLabel();
+    as_.movzx(ax::eax, ax::byte_ptr(ax::r15, kHintTop));
+    as_.sub(ax::byte_ptr(ax::r15, kHintTop), int32_t(sizeof(ReturnHint)));
+    as_.cmp(ax::rcx, hint_field(offsetof(ReturnHint, pc), 8));
+    as_.jne(miss);
+    as_.mov(ax::edx, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
+    as_.cmp(ax::edx, hint_field(offsetof(ReturnHint, mode), 4));
+    as_.jne(miss);
+    as_.add(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, return_hint_hits))), 1);
+    as_.jmp(hint_field(offsetof(ReturnHint, code), 8));
+    as_.bind(miss);
+    as_.add(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, return_hint_misses))), 1);
 }
 
 void BlockCompiler::emit_exit_exception(const ir::Inst& in) {
@@ -237,6 +328,9 @@ void BlockCompiler::emit_inst(uint32_t i) {
                 return;
             }
             as_.j(branch_cond(in.args[0]), labels_[in.imm]);
+            return;
+        case Opcode::PushReturnHint:
+            if (env_.return_hints) emit_push_return_hint(in);
             return;
         case Opcode::ExitLink: emit_exit_link(in); return;
         case Opcode::ExitCond: emit_exit_cond(in); return;

@@ -15,8 +15,10 @@
 
 namespace corvid {
 
-std::unique_ptr<ExecBackend> make_x64_backend(size_t code_buffer_bytes, bool count_insns) {
-    return std::make_unique<x64::X64Backend>(code_buffer_bytes, count_insns);
+std::unique_ptr<ExecBackend> make_x64_backend(size_t code_buffer_bytes, bool count_insns, bool return_hints) {
+    auto b = std::make_unique<x64::X64Backend>(code_buffer_bytes, count_insns);
+    b->set_return_hints(return_hints);
+    return b;
 }
 
 namespace x64 {
@@ -70,6 +72,7 @@ void X64Backend::set_slow_paths(SlowLoadFn load, SlowStoreFn store) {
 
 size_t X64Backend::code_used() const { return buf_->used() - code_start_; }
 size_t X64Backend::code_capacity() const { return buf_->capacity() - code_start_; }
+bool X64Backend::code_wx() const { return buf_->wx(); }
 
 void X64Backend::build_trampoline() {
     CodeHolder code;
@@ -96,7 +99,8 @@ void X64Backend::build_trampoline() {
     uint8_t* dst = buf_->alloc(size, 64);
     if (errors.error != kErrorOk || !dst) return;
     code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(dst)));
-    code.copyFlattenedData(dst, size);
+    code.copyFlattenedData(buf_->writable(dst), size);
+    CodeBuffer::written(dst, size);
     trampoline_ = dst;
     exit_addr_ = uint64_t(reinterpret_cast<uintptr_t>(dst)) + code.labelOffset(exit);
     code_start_ = buf_->used();
@@ -106,10 +110,19 @@ void X64Backend::clear_jump_table() {
     for (uint32_t k = 0; k <= kJumpTableMask; ++k) jump_table_[k] = JumpEntry{~0ull, nullptr, 0, 0};
 }
 
-void X64Backend::patch_rel32(uint8_t* site, const void* target) {
+void X64Backend::patch_rel32(uint8_t* site, const void* target) const {
     const int64_t rel = reinterpret_cast<const uint8_t*>(target) - (site + 4);
-    // Aligned 4-byte store: a concurrently executing jmp sees the old or the new target.
-    __atomic_store_n(reinterpret_cast<int32_t*>(site), int32_t(rel), __ATOMIC_RELEASE);
+    // Aligned 4-byte store (through the writable view): a concurrently executing jmp sees the
+    // old or the new target.
+    __atomic_store_n(reinterpret_cast<int32_t*>(buf_->writable(site)), int32_t(rel), __ATOMIC_RELEASE);
+    CodeBuffer::written(site, 4);
+}
+
+void X64Backend::patch_abs64(uint8_t* site, const void* target) const {
+    // Aligned 8-byte store: the mov imm64 that reads it sees the old or the new value.
+    __atomic_store_n(reinterpret_cast<uint64_t*>(buf_->writable(site)),
+                     uint64_t(reinterpret_cast<uintptr_t>(target)), __ATOMIC_RELEASE);
+    CodeBuffer::written(site, 8);
 }
 
 Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
@@ -128,6 +141,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     env.jump_table = jump_table_.get();
     env.count_insns = count_insns_;
     env.has_popcnt = has_popcnt_;
+    env.return_hints = return_hints_;
     CompileOutput out;
     BlockCompiler compiler(env, block, tb, as, *scratch_);
     Status st = compiler.compile(out);
@@ -139,7 +153,8 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     uint8_t* dst = buf_->alloc(size, 16);
     if (!dst) return make_error(kBufferFull);
     code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(dst)));
-    code.copyFlattenedData(dst, size);
+    code.copyFlattenedData(buf_->writable(dst), size);
+    CodeBuffer::written(dst, size);
     if (errors.error != kErrorOk) return make_error("x64: asmjit: " + errors.text);
 
     for (const auto& j : out.abs_jumps) patch_rel32(dst + j.rel_off, reinterpret_cast<const void*>(j.target));
@@ -150,6 +165,15 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
         meta.stub_off[s] = uint32_t(code.labelOffset(out.stub[s]));
         patch_rel32(dst + meta.site_off[s], dst + meta.stub_off[s]);
         tb.linked[s] = nullptr;
+    }
+    tb.linked[kReturnSlot] = nullptr;
+    if (out.has_ret_site) {
+        meta.has_ret_site = true;
+        meta.ret_linkable = out.ret_linkable;
+        meta.ret_site_off = out.ret_site_off;
+        meta.ret_stub_off = uint32_t(code.labelOffset(out.ret_stub));
+        meta.ret_probe_off = uint32_t(code.labelOffset(out.ret_probe_stub));
+        patch_abs64(dst + meta.ret_site_off, dst + (out.ret_linkable ? meta.ret_stub_off : meta.ret_probe_off));
     }
     tb.code = dst;
     tb.code_size = size;
@@ -195,6 +219,11 @@ void X64Backend::remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb) {
 
 void X64Backend::link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to) {
     auto* meta = static_cast<BlockMeta*>(from->backend_data);
+    if (meta && slot == kReturnSlot && meta->has_ret_site && meta->ret_linkable && to->code) {
+        patch_abs64(static_cast<uint8_t*>(from->code) + meta->ret_site_off, to->code);
+        from->linked[slot] = to;
+        return;
+    }
     if (!meta || slot >= meta->num_sites || !to->code) return;
     patch_rel32(static_cast<uint8_t*>(from->code) + meta->site_off[slot], to->code);
     from->linked[slot] = to;
@@ -202,10 +231,24 @@ void X64Backend::link(TranslatedBlock* from, unsigned slot, TranslatedBlock* to)
 
 void X64Backend::unlink(TranslatedBlock* from, unsigned slot) {
     auto* meta = static_cast<BlockMeta*>(from->backend_data);
-    if (!meta || slot >= meta->num_sites) return;
     auto* code = static_cast<uint8_t*>(from->code);
+    if (meta && slot == kReturnSlot && meta->has_ret_site && meta->ret_linkable) {
+        patch_abs64(code + meta->ret_site_off, code + meta->ret_stub_off);
+        from->linked[slot] = nullptr;
+        return;
+    }
+    if (!meta || slot >= meta->num_sites) return;
     patch_rel32(code + meta->site_off[slot], code + meta->stub_off[slot]);
     from->linked[slot] = nullptr;
+}
+
+void X64Backend::unlinkable(TranslatedBlock* from, unsigned slot) {
+    // The return is still predicted; its target is found through the lookup table from now on.
+    auto* meta = static_cast<BlockMeta*>(from->backend_data);
+    if (!meta || slot != kReturnSlot || !meta->has_ret_site || from->linked[slot]) return;
+    auto* code = static_cast<uint8_t*>(from->code);
+    meta->ret_linkable = false;
+    patch_abs64(code + meta->ret_site_off, code + meta->ret_probe_off);
 }
 
 void X64Backend::flush() {
@@ -227,6 +270,7 @@ void X64Backend::release(TranslatedBlock& tb) {
     auto* meta = static_cast<BlockMeta*>(tb.backend_data);
     if (meta && tb.code) {
         for (unsigned s = 0; s < meta->num_sites; ++s) unlink(&tb, s);
+        unlink(&tb, kReturnSlot);
     }
 }
 

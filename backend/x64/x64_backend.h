@@ -1,5 +1,6 @@
 // The x86-64 JIT backend (asmjit): compiles IR blocks into one code buffer, runs them through
-// a trampoline, chains direct exits and probes a lookup table on indirect ones.
+// a trampoline, chains direct exits, probes a lookup table on indirect ones and predicts
+// returns with a return-stack hint ring.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +16,8 @@ namespace corvid {
 
 // Creates the JIT with a code buffer of `code_buffer_bytes` (clamped to [64 KiB, 1 GiB]).
 // With `count_insns`, every block adds its guest instruction count to cpu->insn_count at entry.
-std::unique_ptr<ExecBackend> make_x64_backend(size_t code_buffer_bytes, bool count_insns = false);
+std::unique_ptr<ExecBackend> make_x64_backend(size_t code_buffer_bytes, bool count_insns = false,
+                                              bool return_hints = false);
 
 namespace x64 {
 
@@ -40,6 +42,7 @@ public:
     void flush() override;
     void release(TranslatedBlock& tb) override;
     void invalidated(TranslatedBlock& tb) override;
+    void unlinkable(TranslatedBlock* from, unsigned slot) override;
     std::string disassemble(const TranslatedBlock& tb) const override;
 
     // Applies to blocks compiled afterwards.
@@ -48,9 +51,15 @@ public:
     void set_slow_paths(SlowLoadFn load, SlowStoreFn store);
     // Tests: generate code as for a host without POPCNT (detected at construction otherwise).
     void set_use_popcnt(bool on) { has_popcnt_ = on; }
+    // Return-stack hints (off by default: slower than the lookup table alone on the measured
+    // workloads, see EXITS.md) for blocks compiled afterwards; off, calls push nothing and
+    // returns go straight to the lookup table.
+    void set_return_hints(bool on) { return_hints_ = on; }
 
     size_t code_used() const;
     size_t code_capacity() const;
+    // The code buffer is W^X (executable view never writable) rather than one RWX mapping.
+    bool code_wx() const;
 
     // Code-quality introspection of the most recent successful compile (golden tests):
     // host-code offsets of each IR instruction's hot path, and the size of the entry check.
@@ -68,11 +77,18 @@ private:
         unsigned num_sites = 0;
         uint32_t site_off[2] = {0, 0};
         uint32_t stub_off[2] = {0, 0};
+        bool has_ret_site = false;  // see CompileOutput::ret_site_off
+        bool ret_linkable = false;
+        uint32_t ret_site_off = 0;
+        uint32_t ret_stub_off = 0;
+        uint32_t ret_probe_off = 0;
     };
     void build_trampoline();
     void clear_jump_table();
     void remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb);
-    static void patch_rel32(uint8_t* site, const void* target);
+    // Patch the code at executable address `site` (written through the buffer's RW view).
+    void patch_rel32(uint8_t* site, const void* target) const;
+    void patch_abs64(uint8_t* site, const void* target) const;
 
     std::unique_ptr<CodeBuffer> buf_;
     std::unique_ptr<CompileScratch> scratch_;
@@ -83,6 +99,7 @@ private:
     size_t code_start_ = 0;  // first byte after the trampoline
     bool count_insns_ = false;
     bool has_popcnt_ = true;
+    bool return_hints_ = false;
     bool jump_table_live_ = true;  // false while tracing: the table is empty
     SlowLoadFn slow_load_;
     SlowStoreFn slow_store_;

@@ -23,7 +23,10 @@ void halt(Translator& t, ir::HaltReason reason) {
 
 bool branch_imm(Translator& t, uint32_t insn) {
     const uint64_t target = t.pc + uint64_t(sign_extend(bits(insn, 25, 0), 26) * 4);
-    if (bit(insn, 31)) t.set_x(30, t.b.c64(t.pc + 4));
+    if (bit(insn, 31)) {  // BL
+        t.set_x(30, t.b.c64(t.pc + 4));
+        t.b.push_return_hint(t.pc + 4);
+    }
     t.exit_link(target);
     return true;
 }
@@ -74,8 +77,9 @@ bool branch_reg(Translator& t, uint32_t insn) {
     ValueId target = t.x(n, true);  // read before BLR writes X30 (BLR X30 is valid)
     switch (opc) {
         case 0: t.b.exit_jump(target); break;
-        case 1:
+        case 1:  // BLR
             t.set_x(30, t.b.c64(t.pc + 4));
+            t.b.push_return_hint(t.pc + 4);
             t.b.exit_jump(target);
             break;
         default: t.b.exit_return(target); break;

@@ -43,6 +43,7 @@ bool call_rel(Translator& t, const X86Insn& in) {
     ValueId nsp;
     t.push(t.cst(in.opsize, in.next_pc()), in.opsize, &nsp);
     t.set_sp(nsp);
+    t.b.push_return_hint(mask_ip(t, in.next_pc(), in.opsize));
     t.exit_link(mask_ip(t, in.next_pc() + in.imm, in.opsize));
     return true;
 }
@@ -156,6 +157,7 @@ bool grp5(Translator& t, const X86Insn& in) {
                 ValueId nsp;
                 t.push(t.cst(size, in.next_pc()), size, &nsp);
                 t.set_sp(nsp);
+                t.b.push_return_hint(mask_ip(t, in.next_pc(), size));
             }
             jump_to(t, t.to64(target));
             return true;

@@ -2,6 +2,9 @@
 // messages and exit status, help listings, and one-line errors for bad input.
 #include <signal.h>
 
+#include <fstream>
+#include <regex>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/subprocess.h"
@@ -90,6 +93,9 @@ const RejectCase kRejectCases[] = {
      "corvid-system-x86_64: -accel tcg,colour=blue: Property 'tcg-accel.colour' not found"},
     {"bad_accel_value", kA64, {"-accel", "tcg,backend=fpga"},
      "corvid-system-aarch64: -accel tcg,backend=fpga: Parameter 'backend' expects 'jit' or 'interp'"},
+    {"bad_return_hints", kA64, {"-accel", "tcg,return-hints=sometimes"},
+     "corvid-system-aarch64: -accel tcg,return-hints=sometimes: Parameter 'return-hints' expects 'on', 'off', "
+     "'yes' or 'no'"},
     {"unknown_device", kX86, {"-device", "flux-capacitor"},
      "corvid-system-x86_64: -device flux-capacitor: 'flux-capacitor' is not a valid device model name"},
     {"bad_memory", kX86, {"-m", "lots"}, "corvid-system-x86_64: -m lots: invalid size 'lots'"},
@@ -174,6 +180,29 @@ TEST(CommandLine, AccelHelpMarksStatements) {
         << r.out;
     EXPECT_NE(r.out.find("kvm                  hardware virtualization through /dev/kvm (secure)\n"), std::string::npos);
     EXPECT_NE(r.out.find("qtest                device test harness, no CPU\n"), std::string::npos);
+}
+
+TEST(CommandLine, ReturnHintsOptionReachesTheJit) {
+    // calls-small.elf is recursive: with hints on, returns find their target on the ring.
+    const std::string elf = std::string(CORVID_BINARY_DIR) + "/guests/a64bench/calls-small.elf";
+    if (!std::ifstream(elf)) GTEST_SKIP() << elf << " not built (no aarch64 cross compiler?)";
+    for (bool on : {true, false}) {
+        const std::string accel = std::string("tcg,stats=on,return-hints=") + (on ? "on" : "off");
+        ProcessResult r = run_process({binary(kA64), "-M", "virt", "-cpu", "cortex-a57", "-display", "none",
+                                       "-accel", accel, "-kernel", elf},
+                                      {}, std::chrono::seconds(60));
+        ASSERT_FALSE(r.timed_out) << accel;
+        EXPECT_EQ(r.exit_status, 0) << accel << ": " << r.err;
+        EXPECT_NE(r.err.find(std::string("return hints             ") + (on ? "on\n" : "off\n")), std::string::npos)
+            << r.err;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(r.err, m, std::regex("return hints hit +([0-9]+)\n"))) << r.err;
+        if (on) {
+            EXPECT_GT(std::stoull(m[1].str()), 1000u) << r.err;
+        } else {
+            EXPECT_EQ(m[1].str(), "0") << r.err;
+        }
+    }
 }
 
 TEST(CommandLine, VersionHelpAndLogHelp) {

@@ -40,7 +40,12 @@ enum ToyOp : uint8_t {
     kRaise = 0x0a,  // helper raising exception kCauseHelper, detail = imm
     kFlush = 0x0b,  // helper calling Engine::flush_all (like an instruction-cache invalidate)
     kBadIr = 0x0c,  // a frontend bug: emits IR the verifier rejects
+    kCall = 0x0d,   // x15 = pc + 4 (the link register), pc += imm * 4 (ends the block)
+    kRet = 0x0e,    // pc = rs, a return (ends the block)
+    kCallr = 0x0f,  // x15 = pc + 4, pc = rs (ends the block)
+    kRemap = 0x10,  // helper: virtual page rd now maps to physical page rs; flushes the TLB
 };
+constexpr unsigned kLinkReg = 15;
 constexpr uint32_t enc(ToyOp op, unsigned rd, unsigned rs, int imm) {
     return (uint32_t(op) << 24) | (rd << 20) | (rs << 16) | (uint32_t(imm) & 0xffff);
 }
@@ -109,8 +114,10 @@ inline uint64_t flush_helper(CpuCommon* cpu, uint64_t, uint64_t, uint64_t) {
     cpu->engine->flush_all();
     return 0;
 }
+uint64_t remap_helper(CpuCommon* cpu, uint64_t va_page, uint64_t pa_page, uint64_t);
 inline const ir::HelperInfo kRaiseHelper{"toy_raise", raise_helper, 1, ir::kHelperMayRaise};
 inline const ir::HelperInfo kFlushHelper{"toy_flush", flush_helper, 0, 0};
+inline const ir::HelperInfo kRemapHelper{"toy_remap", remap_helper, 2, 0};
 
 class ToyFrontend final : public Frontend {
 public:
@@ -163,6 +170,20 @@ public:
             case kRaise: b.call_void(kRaiseHelper, b.c64(uint64_t(imm))); return true;
             case kFlush: b.call_void(kFlushHelper); return true;
             case kBadIr: b.exit_cond(b.c64(1), pc + 4, pc + 4); return false;  // i64 condition
+            case kCall:
+            case kCallr: {
+                ir::ValueId target = reg(rs);  // read before the link register is written
+                b.set_state(reg_off(kLinkReg), b.c64(pc + 4));
+                b.push_return_hint(pc + 4);
+                if ((w >> 24) == kCall) {
+                    b.exit_link(pc + imm * 4);
+                } else {
+                    b.exit_jump(target);
+                }
+                return false;
+            }
+            case kRet: b.exit_return(reg(rs)); return false;
+            case kRemap: b.call_void(kRemapHelper, reg(rd), reg(rs)); return true;
             default: b.exit_exception(kCauseUndef, w); return false;
         }
     }
@@ -212,6 +233,12 @@ public:
     std::map<uint64_t, bool> faulting;   // virtual pages that fault
     uint64_t translated_insns = 0;
 };
+
+inline uint64_t remap_helper(CpuCommon* cpu, uint64_t va_page, uint64_t pa_page, uint64_t) {
+    static_cast<ToyFrontend&>(cpu->engine->frontend()).remap[va_page & kPageMask] = pa_page & kPageMask;
+    cpu->engine->tlb_flush(cpu);
+    return 0;
+}
 
 // Engine + toy guest in one bundle.
 struct ToyMachine {

@@ -131,7 +131,8 @@ public:
                         if (o.op == Opcode::Call) v[k] = ir::truncate(o.type, r);
                         break;
                     }
-                    case Opcode::Label: break;
+                    case Opcode::Label:
+                    case Opcode::PushReturnHint: break;  // a JIT prediction only
                     case Opcode::Br: k = code->label_pos[o.imm]; break;
                     case Opcode::BrCond:
                         if (v[o.args[0]] != 0) k = code->label_pos[o.imm];

@@ -201,6 +201,13 @@ void Builder::br_cond(ValueId cond, uint32_t id) {
     emit(i);
 }
 
+void Builder::push_return_hint(uint64_t return_pc) {
+    Inst i;
+    i.op = Opcode::PushReturnHint;
+    i.imm = return_pc;
+    emit(i);
+}
+
 void Builder::exit_link(uint64_t target_pc) {
     Inst i;
     i.op = Opcode::ExitLink;
@@ -278,6 +285,7 @@ std::string to_string(const Block& block) {
             case Opcode::Label:
             case Opcode::Br:
             case Opcode::BrCond: line += fmt::format(" L{}", i.imm); break;
+            case Opcode::PushReturnHint:
             case Opcode::ExitLink: line += fmt::format(" 0x{:x}", i.imm); break;
             case Opcode::ExitCond: line += fmt::format(" 0x{:x} : 0x{:x}", i.imm, i.imm2); break;
             case Opcode::ExitException: line += fmt::format(" cause={} detail=0x{:x}", i.imm, i.imm2); break;

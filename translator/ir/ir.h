@@ -111,7 +111,7 @@ struct Inst {
     // Const: the value (truncated to type). GetState/SetState: byte offset in the CPU state.
     // Load/Store: MemFlag bits. Call: const HelperInfo*. Label/Br/BrCond: label id.
     // ExitLink: target pc. ExitCond: pc if the condition is non-zero. ExitException: cause.
-    // ExitHalt: HaltReason.
+    // ExitHalt: HaltReason. PushReturnHint: the return pc.
     uint64_t imm = 0;
     // ExitCond: pc if the condition is zero. ExitException: frontend-defined detail.
     uint64_t imm2 = 0;
@@ -182,6 +182,9 @@ public:
     void label(uint32_t id);
     void br(uint32_t id);
     void br_cond(ValueId cond, uint32_t id);
+
+    // At a call: predicts that an ExitReturn will come back to return_pc (PushReturnHint).
+    void push_return_hint(uint64_t return_pc);
 
     void exit_link(uint64_t target_pc);
     void exit_cond(ValueId cond, uint64_t taken_pc, uint64_t not_taken_pc);
