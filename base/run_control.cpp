@@ -34,15 +34,58 @@ void RunControl::install_signal_handlers() {
     signal(SIGPIPE, SIG_IGN);
 }
 
-void RunControl::request_shutdown(int status) {
+const char* shutdown_cause_name(ShutdownCause cause) {
+    switch (cause) {
+        case ShutdownCause::kNone: return "none";
+        case ShutdownCause::kHostError: return "host-error";
+        case ShutdownCause::kHostQmpQuit: return "host-qmp-quit";
+        case ShutdownCause::kHostQmpSystemReset: return "host-qmp-system-reset";
+        case ShutdownCause::kHostSignal: return "host-signal";
+        case ShutdownCause::kHostUi: return "host-ui";
+        case ShutdownCause::kGuestShutdown: return "guest-shutdown";
+        case ShutdownCause::kGuestReset: return "guest-reset";
+        case ShutdownCause::kGuestPanic: return "guest-panic";
+        case ShutdownCause::kSubsystemReset: return "subsystem-reset";
+    }
+    return "none";
+}
+
+bool shutdown_cause_is_guest(ShutdownCause cause) {
+    return cause == ShutdownCause::kGuestShutdown || cause == ShutdownCause::kGuestReset ||
+           cause == ShutdownCause::kGuestPanic;
+}
+
+void RunControl::request_shutdown(int status, ShutdownCause cause) {
     status_.store(status);
+    ShutdownCause none = ShutdownCause::kNone;
+    shutdown_cause_.compare_exchange_strong(none, cause);
     shutdown_.store(true);
     notify();
 }
 
-void RunControl::request_reset() {
+void RunControl::request_reset(ShutdownCause cause) {
+    if (no_reboot_.load() && cause != ShutdownCause::kSubsystemReset) {
+        request_shutdown(0, cause);
+        return;
+    }
+    reset_cause_.store(cause);
     reset_.store(true);
     notify();
+}
+
+void RunControl::set_reset_listener(std::function<void(ShutdownCause)> listener) {
+    std::lock_guard lock(listener_mu_);
+    reset_listener_ = std::move(listener);
+}
+
+void RunControl::clear_reset() {
+    if (!reset_.exchange(false)) return;
+    std::function<void(ShutdownCause)> listener;
+    {
+        std::lock_guard lock(listener_mu_);
+        listener = reset_listener_;
+    }
+    if (listener) listener(reset_cause_.load());
 }
 
 void RunControl::request_terminate(int sig) {

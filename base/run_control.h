@@ -13,6 +13,22 @@
 
 namespace corvid {
 
+// Why the run resets or ends: QMP's ShutdownCause, the "reason" of RESET and SHUTDOWN events.
+enum class ShutdownCause : uint8_t {
+    kNone,
+    kHostError,
+    kHostQmpQuit,
+    kHostQmpSystemReset,
+    kHostSignal,
+    kHostUi,
+    kGuestShutdown,
+    kGuestReset,
+    kGuestPanic,
+    kSubsystemReset,
+};
+const char* shutdown_cause_name(ShutdownCause cause);  // "guest-reset", "host-qmp-quit", ...
+bool shutdown_cause_is_guest(ShutdownCause cause);     // the events' "guest" member
+
 class RunControl {
 public:
     RunControl();
@@ -25,14 +41,26 @@ public:
 
     // The guest or a device asks to end the run with a status (PSCI SYSTEM_OFF,
     // isa-debug-exit, semihosting exit, quit).
-    void request_shutdown(int status);
-    void request_reset();
+    // Without a cause: the guest asked (guest-shutdown / guest-reset). The first shutdown
+    // request's cause is kept.
+    void request_shutdown(int status, ShutdownCause cause = ShutdownCause::kGuestShutdown);
+    void request_reset(ShutdownCause cause = ShutdownCause::kGuestReset);
+    ShutdownCause shutdown_cause() const { return shutdown_cause_.load(); }
+    ShutdownCause reset_cause() const { return reset_cause_.load(); }
+    // -no-reboot: a reset request (other than a subsystem reset) ends the run instead, with
+    // the reset's cause as the shutdown cause (QEMU's SHUTDOWN "reason": "guest-reset").
+    void set_no_reboot(bool no_reboot) { no_reboot_.store(no_reboot); }
+    // Told when an accelerator performs a requested reset (clear_reset()), in that thread;
+    // the monitors turn it into the RESET event. One listener; empty removes it.
+    void set_reset_listener(std::function<void(ShutdownCause)> listener);
     // Async-signal-safe.
     void request_terminate(int signal);
 
     bool shutdown_requested() const { return shutdown_.load(); }
     bool reset_requested() const { return reset_.load(); }
-    void clear_reset() { reset_.store(false); }
+    // The accelerator performs the pending reset now: clears the request and tells the
+    // listener (QEMU reports RESET when the reset happens, not when it is requested).
+    void clear_reset();
     int exit_status() const { return status_.load(); }
     int terminate_signal() const { return signal_.load(); }
     bool should_stop() const { return shutdown_.load() || signal_.load() != 0; }
@@ -82,6 +110,11 @@ private:
 
     std::atomic<bool> shutdown_{false};
     std::atomic<bool> reset_{false};
+    std::atomic<ShutdownCause> shutdown_cause_{ShutdownCause::kNone};
+    std::atomic<ShutdownCause> reset_cause_{ShutdownCause::kNone};
+    std::atomic<bool> no_reboot_{false};
+    std::mutex listener_mu_;
+    std::function<void(ShutdownCause)> reset_listener_;
     std::atomic<int> status_{0};
     std::atomic<int> signal_{0};
     int event_fd_ = -1;

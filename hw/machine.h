@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "base/char_backend.h"
 #include "base/memory_bus.h"
 #include "base/result.h"
+#include "hw/irq.h"
 #include "object/type_registry.h"
 
 namespace corvid {
@@ -42,6 +44,9 @@ const char* arch_name(Arch arch);  // "aarch64" / "x86_64"
 
 struct MachineOptions {
     uint64_t ram_size = 0;  // 0: the board's default
+    // -machine memory-backend=ID: the backend's memory (ram_size bytes, page aligned) becomes
+    // the board's RAM. Not owned; it outlives the machine. Null: the board allocates RAM.
+    uint8_t* ram_host = nullptr;
     std::string cpu_model;  // empty: the board's default
     std::string kernel, append, initrd;
     CharBackend* serial0 = nullptr;  // never null once the command line is processed
@@ -95,11 +100,37 @@ public:
     // mode and steps it.
     virtual VirtualClock* virtual_clock() { return nullptr; }
 
+    // qtest irq_intercept_in/out: the device at `path` (a QOM path from `info qom-tree`, or a
+    // name QEMU's tests use such as "ioapic") whose input lines a test can watch; null: none.
+    virtual IrqInterceptTarget* irq_intercept_target(std::string_view path) {
+        (void)path;
+        return nullptr;
+    }
+    // irq_intercept_out: the device's output lines (e.g. the x86 PIC's INTR), still delivered.
+    virtual IrqInterceptTarget* irq_intercept_out_target(std::string_view path) {
+        (void)path;
+        return nullptr;
+    }
+
     // -device / device_add of a user-creatable type (policy already checked). `props` are the
     // option list as given (including driver= and id=).
     virtual Status add_device(const TypeInfo& type, const OptionList& props) {
         (void)props;
         return make_error(fmt::format("'{}' is not supported on this machine", type.short_name.empty() ? type.name : type.short_name));
+    }
+
+    // device_add while the machine runs: whether the bus the device would go on takes hot-plugged
+    // devices. Errors are QEMU's ("Bus 'pcie.0' does not support hotplugging").
+    virtual Status check_hotplug(const TypeInfo& type) const {
+        (void)type;
+        return {};
+    }
+
+    // device_del of a device added with id= (Vm has checked the id exists). Runs in the vCPU
+    // thread between guest runs (a monitor job), so the device is in none of its handlers.
+    // Errors are QEMU's ("Bus 'isa.0' does not support hotplugging").
+    virtual Status del_device(const std::string& id) {
+        return make_error(fmt::format("Device '{}' does not support hot-unplugging", id));
     }
 
     // Devices call this when an interrupt line to the CPU changes or a timer needs service:

@@ -32,7 +32,7 @@ AddressSpace::AddressSpace(std::string name, uint64_t limit) : name_(std::move(n
 
 AddressSpace::~AddressSpace() {
     for (auto& r : regions_) {
-        if (r.host) munmap(r.host, r.size);
+        if (r.host && r.owns_host) munmap(r.host, r.size);
     }
 }
 
@@ -90,6 +90,29 @@ Status AddressSpace::add_rom(std::string name, uint64_t base, uint64_t size) {
     return s;
 }
 
+Status AddressSpace::add_ram_backed(std::string name, uint64_t base, uint64_t size, uint8_t* host) {
+    if (base % kPageSize != 0 || size % kPageSize != 0) {
+        return make_error(fmt::format("cannot map '{}' at 0x{:x} size 0x{:x}: RAM/ROM must be page aligned", name,
+                                      base, size));
+    }
+    if (!host) return make_error(fmt::format("cannot map '{}': no host memory", name));
+    Region r{std::move(name), RegionKind::kRam, base, size, host};
+    r.owns_host = false;
+    return add(std::move(r));
+}
+
+void AddressSpace::add_open_bus(uint64_t base, uint64_t size) {
+    if (size == 0) return;
+    open_bus_.emplace_back(base, base + (size - 1));
+}
+
+bool AddressSpace::open_bus(uint64_t paddr) const {
+    for (const auto& [b, l] : open_bus_) {
+        if (paddr >= b && paddr <= l) return true;
+    }
+    return false;
+}
+
 Status AddressSpace::add_mmio(std::string name, uint64_t base, uint64_t size, MmioOps* ops, uint8_t valid_sizes) {
     if (!ops) return make_error(fmt::format("cannot map '{}': no device behind the region", name));
     if ((valid_sizes & kAccessAny) == 0) {
@@ -106,7 +129,7 @@ Status AddressSpace::remove(uint64_t base) {
     if (it == regions_.end()) {
         return make_error(fmt::format("no region starts at 0x{:x} in '{}'", base, name_));
     }
-    if (it->host) munmap(it->host, it->size);
+    if (it->host && it->owns_host) munmap(it->host, it->size);
     regions_.erase(it);
     return {};
 }
@@ -137,6 +160,10 @@ MemResult AddressSpace::read(uint64_t paddr, unsigned size, uint64_t* value) {
     Region* r = find(paddr);
     if (!r) {
         log::logf(log::kGuestErrors, "{}: invalid read at addr 0x{:x}, size {}: unassigned", name_, paddr, size);
+        if (open_bus(paddr)) {
+            *value = size == 8 ? ~0ull : (uint64_t{1} << (size * 8)) - 1;
+            return MemResult::kOk;
+        }
         return MemResult::kUnmapped;
     }
     if (r->last() - paddr < size - 1) return read_split(paddr, size, value);
@@ -165,7 +192,7 @@ MemResult AddressSpace::write(uint64_t paddr, unsigned size, uint64_t value) {
     if (!r) {
         log::logf(log::kGuestErrors, "{}: invalid write at addr 0x{:x}, size {}, value 0x{:x}: unassigned", name_,
                   paddr, size, value);
-        return MemResult::kUnmapped;
+        return open_bus(paddr) ? MemResult::kOk : MemResult::kUnmapped;
     }
     if (r->last() - paddr < size - 1) return write_split(paddr, size, value);
     const uint64_t off = paddr - r->base;

@@ -61,6 +61,13 @@ public:
     // RAM and ROM: page-aligned base and size, zero-filled host memory owned by the region.
     Status add_ram(std::string name, uint64_t base, uint64_t size);
     Status add_rom(std::string name, uint64_t base, uint64_t size);
+    // RAM backed by host memory the caller owns (-machine memory-backend=ID): `host` must hold
+    // `size` bytes and outlive the mapping.
+    Status add_ram_backed(std::string name, uint64_t base, uint64_t size, uint8_t* host);
+    // Inside [base, base+size), accesses that hit no region complete as on a PCI bus after a
+    // master abort (reads all ones, writes dropped) instead of failing: what x86 boards'
+    // PCI holes do, so that a guest touching an unplugged device's BAR keeps running.
+    void add_open_bus(uint64_t base, uint64_t size);
     // A device window. `ops` is not owned and must outlive the address space (or the mapping).
     Status add_mmio(std::string name, uint64_t base, uint64_t size, MmioOps* ops, uint8_t valid_sizes = kAccessAny);
     // Unmaps the region that starts at `base` (device unplug, board reset of option ROMs).
@@ -94,10 +101,11 @@ private:
         RegionKind kind;
         uint64_t base;
         uint64_t size;
-        uint8_t* host = nullptr;  // mmap'ed, owned (RAM/ROM)
+        uint8_t* host = nullptr;  // mmap'ed, owned (RAM/ROM) unless !owns_host
         MmioOps* ops = nullptr;
         uint8_t valid_sizes = 0;
         uint64_t last() const { return base + (size - 1); }
+        bool owns_host = true;
     };
 
     Status add(Region r);
@@ -109,10 +117,12 @@ private:
     bool for_each_piece(uint64_t paddr, uint64_t len, Fn&& fn) const;
     MemResult read_split(uint64_t paddr, unsigned size, uint64_t* value);
     MemResult write_split(uint64_t paddr, unsigned size, uint64_t value);
+    bool open_bus(uint64_t paddr) const;
 
     std::string name_;
     uint64_t limit_;  // 0: the full 64-bit range
     std::vector<Region> regions_;
+    std::vector<std::pair<uint64_t, uint64_t>> open_bus_;  // {base, last}
 };
 
 }  // namespace corvid

@@ -9,7 +9,7 @@ namespace {
 enum class Opt {
     kMachine, kAccel, kCpu, kMem, kSmp, kDevice, kKernel, kAppend, kInitrd, kNographic, kDisplay, kSerial, kDebug,
     kLogFile, kCompat, kStopped, kNoReboot, kNoShutdown, kVersion, kHelp, kEnableKvm, kSemihosting,
-    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kNic, kWatchdogAction, kVga, kQtest, kMon, kSecurityReport, kQtestLog,
+    kSemihostingConfig, kMonitor, kQmp, kChardev, kObject, kNetdev, kNic, kWatchdogAction, kVga, kGlobal, kQtest, kMon, kSecurityReport, kQtestLog,
 };
 
 struct OptDef {
@@ -22,7 +22,7 @@ struct OptDef {
 constexpr OptDef kOpts[] = {
     {"machine", Opt::kMachine, true, "-machine [type=]name[,prop[=value][,...]]\n                selects emulated machine ('-machine help' for list)\n                require-secure=on|off rejects every type not declared secure\n                prohibit-insecure=on|off rejects types declared insecure"},
     {"M", Opt::kMachine, true, nullptr},
-    {"accel", Opt::kAccel, true, "-accel [accel=]accelerator[,prop[=value][,...]]\n                select accelerator (kvm, tcg, qtest; '-accel help' for list)\n                tcg: tb-size=MiB, backend=jit|interp, count-insns=on|off"},
+    {"accel", Opt::kAccel, true, "-accel [accel=]accelerator[,prop[=value][,...]]\n                select accelerator (kvm, tcg, qtest; '-accel help' for list)\n                tcg: tb-size=MiB, backend=jit|interp, count-insns=on|off,\n                stats=on|off, return-hints=on|off"},
     {"cpu", Opt::kCpu, true, "-cpu cpu        select CPU ('-cpu help' for list)"},
     {"m", Opt::kMem, true, "-m [size=]megs  configure guest RAM size (suffixes K, M, G)"},
     {"smp", Opt::kSmp, true, "-smp [cpus=]n   number of CPUs (only 1 is supported)"},
@@ -52,6 +52,7 @@ constexpr OptDef kOpts[] = {
     {"object", Opt::kObject, true, "-object type,id=id[,prop=value][,...]\n                memory-backend-ram,size=S; rng-random,filename=/dev/urandom"},
     {"netdev", Opt::kNetdev, true, "-netdev socket,id=str[,listen=|connect=host:port|udp=host:port,localaddr=host:port]\n-netdev hubport,id=str,hubid=n\n                configure a network backend (loopback only)"},
     {"nic", Opt::kNic, true, "-nic socket|hubport,...[,model=e1000|rtl8139|virtio-net-pci][,mac=...]\n                a network backend and its NIC in one option"},
+    {"global", Opt::kGlobal, true, "-global driver.property=value\n                only virtio-mmio.force-legacy=false (Corvid's virtio-mmio is version 2 only)"},
     {"vga", Opt::kVga, true, "-vga none       no VGA card (the only choice: there is no display)"},
     {"watchdog-action", Opt::kWatchdogAction, true, "-watchdog-action reset|shutdown|poweroff|pause|debug|none|inject-nmi\n                action when the watchdog fires"},
     {"qtest", Opt::kQtest, true, "-qtest dev      the qtest protocol on dev (unix:PATH connects to PATH; chardev:ID)"},
@@ -221,6 +222,24 @@ Result<Config> parse_command_line(const std::vector<std::string>& args) {
             case Opt::kVga:
                 if (arg != "none") return make_error(fmt::format("{} {}: only '-vga none' is supported", raw, arg));
                 break;
+            case Opt::kGlobal: {
+                // QEMU's virt needs force-legacy=false for version 2 transports; Corvid's are
+                // always version 2, so that is the one global accepted (guests pass it to both).
+                const size_t dot = arg.find('.'), eq = arg.find('=');
+                if (dot == std::string::npos || eq == std::string::npos || dot > eq) {
+                    return make_error(fmt::format("{} {}: expects driver.property=value", raw, arg));
+                }
+                const std::string prop = arg.substr(0, eq);
+                if (prop != "virtio-mmio.force-legacy") {
+                    return make_error(fmt::format("{} {}: global property '{}' is not supported", raw, arg, prop));
+                }
+                auto b = parse_bool_property("force-legacy", std::string_view(arg).substr(eq + 1));
+                if (!b) return make_error(fmt::format("{} {}: {}", raw, arg, b.error()));
+                if (*b) {
+                    return make_error(fmt::format("{} {}: legacy virtio-mmio (version 1) is not supported", raw, arg));
+                }
+                break;
+            }
         }
     }
     return c;

@@ -297,7 +297,15 @@ int system_main(Arch arch, int argc, char** argv) {
     }
 
     // Serial: -serial wins, else -nographic gives stdio, else null (QEMU's vc without a display).
-    std::string serial_spec = !cfg.serial.empty() ? cfg.serial[0] : (cfg.nographic ? "stdio" : "null");
+    // -nographic without any monitor option shares stdio between the console and the
+    // monitor (mon:stdio, Ctrl-A c switches), as QEMU does.
+    const bool default_monitor = cfg.monitors.empty() && cfg.qmps.empty() && cfg.mons.empty();
+    std::string serial_spec = "null";
+    if (!cfg.serial.empty()) {
+        serial_spec = cfg.serial[0];
+    } else if (cfg.nographic) {
+        serial_spec = default_monitor ? "mon:stdio" : "stdio";
+    }
     auto serial = vm.chardev_from_spec(serial_spec, "serial0");
     if (!serial) {
         report("-serial " + serial_spec, serial.error());
@@ -308,26 +316,20 @@ int system_main(Arch arch, int argc, char** argv) {
     if (*serial && (*serial)->type().name == "chardev-stdio") stdio_set_raw(true);
 
     Frontends fe;
-    if (!create_monitor_chardevs(cfg, vm, &fe)) return 1;
-
-    if (!mc.memory_backend.empty()) {
-        auto* backend = dynamic_cast<MemoryBackendRam*>(vm.find_object(mc.memory_backend));
-        bool known = backend != nullptr;
-        for (const auto& o : vm.objects())
-            known |= (dry && o.id == mc.memory_backend && o.type->name == "memory-backend-ram");
-        if (!known) {
-            report("", fmt::format("Memory backend '{}' not found", mc.memory_backend));
+    for (Chardev* m : vm.take_mux_monitors()) fe.pending.emplace_back(m, Monitor::Mode::kReadline);
+    // -nographic with a -serial of its own: the monitor alone gets stdio (if still free).
+    if (cfg.nographic && !cfg.serial.empty() && default_monitor && !vm.stdio_in_use()) {
+        auto m = vm.chardev_from_spec("stdio", "compat_monitor0");
+        if (!m) {
+            report("-monitor stdio", m.error());
             return 1;
         }
-        if (backend) {
-            if (mopts.ram_size != 0 && mopts.ram_size != backend->size()) {
-                report("",
-                       "Size specified by -m option must match size of explicitly specified 'memory-backend' property");
-                return 1;
-            }
-            mopts.ram_size = backend->size();
-        }
+        if (*m) fe.pending.emplace_back(*m, Monitor::Mode::kReadline);
     }
+    if (!create_monitor_chardevs(cfg, vm, &fe)) return 1;
+
+    MemoryBackendRam* ram_backend = nullptr;
+    if (!vl::resolve_memory_backend(vm, mc, &mopts, &ram_backend)) return 1;
 
     if (dry) {
         // Build the board (without the kernel) only to learn its onboard devices.
@@ -346,17 +348,23 @@ int system_main(Arch arch, int argc, char** argv) {
     }
 
     rc.install_signal_handlers();
+    rc.set_no_reboot(cfg.no_reboot);  // a guest reset then ends the run (SHUTDOWN "guest-reset")
     if (auto st = machine->init(mopts); !st) {
         report("", st.error());
         return 1;
     }
+    if (ram_backend) ram_backend->set_mapped(true);
     if (auto st = accel->init(*machine); !st) {
         report(accel_loc, st.error());
         return 1;
     }
-    vm.plug_device = [&machine](const TypeInfo& type, const OptionList& opts) {
+    vm.plug_device = [&machine](const TypeInfo& type, const OptionList& opts, bool hotplug) -> Status {
+        if (hotplug) {
+            if (auto st = machine->check_hotplug(type); !st) return st;
+        }
         return machine->add_device(type, opts);
     };
+    vm.unplug_device = [&machine](const std::string& id) { return machine->del_device(id); };
     for (const OptionArg& d : cfg.devices) {
         if (auto st = vm.add_device(d.opts, false); !st) {
             report(d.location(), st.error());
@@ -375,7 +383,7 @@ int system_main(Arch arch, int argc, char** argv) {
     rc.set_vcpu_service(false);
     int sig = rc.terminate_signal();
     std::string reason = sig != 0 ? "host-signal" : vm.shutdown_reason();
-    vm.emit_event("SHUTDOWN", Json{{"guest", reason == "guest-shutdown"}, {"reason", reason}});
+    vm.emit_event("SHUTDOWN", Vm::shutdown_event_data(reason));
     for (auto& m : fe.monitors) m->stop();
     fe.qtest.reset();
     vm.close_chardevs();

@@ -82,6 +82,15 @@ bool resolve_machine(const Config& cfg, const TypeRegistry& registry, MachineCho
     }
     for (const OptionArg& m : cfg.machine) {
         for (const auto& [k, v] : m.opts.items) {
+            // virt's interrupt controller: QEMU's default GICv2 is the one modelled.
+            if (k == "gic-version" && out->type->name == "virt-machine") {
+                if (v != "2") {
+                    report(m.location(), fmt::format("gic-version={} is not supported: Corvid's virt board models "
+                                                     "GICv2 only (gic-version=2)", v));
+                    return false;
+                }
+                continue;
+            }
             if (!known_machine_prop(k)) {
                 report("", fmt::format("Property '{}.{}' not found", out->type->name, k));
                 return false;
@@ -168,6 +177,31 @@ bool machine_options(const Config& cfg, MachineOptions* mopts) {
     mopts->initrd = cfg.initrd;
     mopts->semihosting = cfg.semihosting;
     mopts->no_reboot = cfg.no_reboot;
+    return true;
+}
+
+bool resolve_memory_backend(Vm& vm, const MachineChoice& mc, MachineOptions* mopts, MemoryBackendRam** backend) {
+    *backend = nullptr;
+    if (mc.memory_backend.empty()) return true;
+    auto* mb = dynamic_cast<MemoryBackendRam*>(vm.find_object(mc.memory_backend));
+    bool known = mb != nullptr;
+    // A dry run creates no objects: the recorded type stands for the object.
+    for (const auto& o : vm.objects()) {
+        known |= (vm.dry_run() && o.id == mc.memory_backend && o.type->name == "memory-backend-ram");
+    }
+    if (!known) {
+        report("", fmt::format("Memory backend '{}' not found", mc.memory_backend));
+        return false;
+    }
+    if (!mb) return true;
+    if (mopts->ram_size != 0 && mopts->ram_size != mb->size()) {
+        // QEMU 7.2's wording (later versions say "Size specified by -m option must match ...").
+        report("", "Machine memory size does not match the size of the memory backend");
+        return false;
+    }
+    mopts->ram_size = mb->size();
+    mopts->ram_host = mb->host();
+    *backend = mb;
     return true;
 }
 

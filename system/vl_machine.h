@@ -11,6 +11,8 @@
 #include "object/type_registry.h"
 #include "policy/policy.h"
 #include "system/cmdline.h"
+#include "system/objects/objects.h"
+#include "system/vm.h"
 
 namespace corvid::vl {
 
@@ -41,5 +43,11 @@ std::vector<AccelChoice> accel_choices(const Config& cfg, const TypeRegistry& re
 
 // -m, -smp, -kernel...: false when reported.
 bool machine_options(const Config& cfg, MachineOptions* out);
+
+// -machine memory-backend=ID (QEMU >= 5.0): the object must be a memory-backend-ram; its size
+// becomes the RAM size (an explicit -m must equal it) and its memory the board's RAM. Call
+// after machine_options and the -object loop. `*backend` is the object (null on a dry run or
+// without the option). False when reported.
+bool resolve_memory_backend(Vm& vm, const MachineChoice& mc, MachineOptions* mopts, MemoryBackendRam** backend);
 
 }  // namespace corvid::vl

@@ -6,6 +6,10 @@
 
 #include <algorithm>
 
+#include "hw/watchdog/watchdog.h"
+#include "system/chardev/mux_chardev.h"
+#include "system/objects/objects.h"
+
 namespace corvid {
 
 Json qmp_timestamp() {
@@ -14,8 +18,37 @@ Json qmp_timestamp() {
     return Json{{"seconds", int64_t(tv.tv_sec)}, {"microseconds", int64_t(tv.tv_usec)}};
 }
 
+Vm::Vm(TypeRegistry& registry, Policy& policy, RunControl& rc) : registry_(registry), policy_(policy), rc_(rc) {
+    // Every reset reaches the accelerator's loop, whoever asked for it (a guest port write,
+    // a triple fault, PSCI, the watchdog, system_reset): the event is emitted there, once.
+    rc_.set_reset_listener([this](ShutdownCause cause) {
+        emit_event("RESET", Json{{"guest", shutdown_cause_is_guest(cause)}, {"reason", shutdown_cause_name(cause)}});
+    });
+    // As QEMU: every expiry is a WATCHDOG event; the pause action stops the guest in the
+    // "watchdog" run state (with a STOP event) until cont.
+    set_watchdog_event_hook([this](WatchdogAction action) {
+        emit_event("WATCHDOG", Json{{"action", watchdog_action_name(action)}});
+        if (action == WatchdogAction::kPause && !rc_.paused()) {
+            watchdog_paused_ = true;
+            emit_event("STOP");
+        }
+    });
+}
+
 Vm::~Vm() {
+    set_watchdog_event_hook(nullptr);
+    rc_.set_reset_listener(nullptr);
     close_chardevs();
+}
+
+std::string Vm::shutdown_reason() const {
+    if (!shutdown_reason_.empty()) return shutdown_reason_;
+    ShutdownCause cause = rc_.shutdown_cause();
+    return shutdown_cause_name(cause == ShutdownCause::kNone ? ShutdownCause::kGuestShutdown : cause);
+}
+
+Json Vm::shutdown_event_data(const std::string& reason) {
+    return Json{{"guest", reason.rfind("guest-", 0) == 0}, {"reason", reason}};
 }
 
 void Vm::close_chardevs() {
@@ -77,7 +110,7 @@ Status Vm::add_device(const OptionList& opts, bool hotplug) {
         const char* m = machine_type_ ? machine_type_->name.c_str() : "none";
         return make_error(fmt::format("Device '{}' cannot be hot-plugged into machine '{}'", (*t)->name, m));
     }
-    if (auto st = plug_device(**t, opts); !st) return st;
+    if (auto st = plug_device(**t, opts, hotplug); !st) return st;
     devices_.push_back({id, *t, nullptr});
     return {};
 }
@@ -87,7 +120,11 @@ Status Vm::del_device(const std::string& id) {
     if (it == devices_.end()) return make_error(fmt::format("Device '{}' not found", id));
     if (!unplug_device) return make_error(fmt::format("Device '{}' does not support hot-unplugging", id));
     if (auto st = unplug_device(id); !st) return st;
+    const std::string& type = it->type->name;
+    // A virtio PCI proxy's backend child (no id) goes first, with its own event, as in QEMU.
+    const bool virtio_pci = type.rfind("virtio-", 0) == 0 && type.size() > 4 && type.compare(type.size() - 4, 4, "-pci") == 0;
     devices_.erase(it);
+    if (virtio_pci) emit_event("DEVICE_DELETED", Json{{"path", "/machine/peripheral/" + id + "/virtio-backend"}});
     emit_event("DEVICE_DELETED", Json{{"device", id}, {"path", "/machine/peripheral/" + id}});
     return {};
 }
@@ -166,6 +203,7 @@ Result<Chardev*> Vm::chardev_from_spec(const std::string& spec, const std::strin
             }
             return make_error(fmt::format("chardev '{}' not found", *ref));
         }
+        if (auto* mux = dynamic_cast<MuxChardev*>(c)) return mux_port(*mux, *ref);
         if (c->attached() || std::find(claimed_.begin(), claimed_.end(), *ref) != claimed_.end()) {
             return make_error(fmt::format("chardev '{}' is busy", *ref));
         }
@@ -173,8 +211,30 @@ Result<Chardev*> Vm::chardev_from_spec(const std::string& spec, const std::strin
         return c;
     }
     if (opts->get("backend") == "none") return static_cast<Chardev*>(nullptr);
+    const bool mon = opts->get("mon") == "on";
+    std::erase_if(opts->items, [](const auto& kv) { return kv.first == "mon"; });
     opts->items.emplace_back("id", implicit_id);
-    return add_chardev(*opts);
+    auto c = add_chardev(*opts);
+    if (!c || !*c) return c;
+    auto* mux = dynamic_cast<MuxChardev*>(*c);
+    if (!mux) return c;
+    if (mon) {
+        // The monitor's port first, as QEMU attaches it first; the focus still starts on
+        // the console (see MuxChardev::focus).
+        auto m = mux_port(*mux, implicit_id);
+        if (!m) return m;
+        mux_monitors_.push_back(*m);
+    }
+    return mux_port(*mux, implicit_id);
+}
+
+Result<Chardev*> Vm::mux_port(MuxChardev& mux, const std::string& id) {
+    Chardev* port = mux.add_port();
+    if (!port) {
+        return make_error(
+            fmt::format("too many uses of multiplexed chardev '{}' (maximum is {})", id, MuxChardev::kMaxPorts));
+    }
+    return port;
 }
 
 // ---- objects ----
@@ -226,6 +286,9 @@ Status Vm::add_object(const OptionList& opts) {
 Status Vm::del_object(const std::string& id) {
     auto it = std::find_if(objects_.begin(), objects_.end(), [&](const Entry& e) { return e.id == id; });
     if (it == objects_.end()) return make_error(fmt::format("object '{}' not found", id));
+    if (auto* mb = dynamic_cast<MemoryBackendRam*>(it->object.get()); mb && mb->mapped()) {
+        return make_error(fmt::format("object '{}' is in use, can not be deleted", id));
+    }
     objects_.erase(it);
     return {};
 }
@@ -331,8 +394,23 @@ std::string Vm::qom_tree_text() {
 std::string Vm::run_state() const {
     if (rc_.should_stop()) return "shutdown";
     if (prelaunch_) return "prelaunch";
-    if (rc_.paused()) return "paused";
+    if (rc_.paused()) return watchdog_paused_ ? "watchdog" : "paused";
     return "running";
+}
+
+void Vm::stop() {
+    if (run_state() != "running") return;
+    rc_.pause();
+    emit_event("STOP");
+}
+
+void Vm::cont() {
+    const std::string st = run_state();
+    if (st != "paused" && st != "prelaunch" && st != "watchdog") return;
+    prelaunch_ = false;
+    watchdog_paused_ = false;
+    rc_.resume();
+    emit_event("RESUME");
 }
 
 int Vm::add_event_sink(EventSink sink) {

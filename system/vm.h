@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "accel/accel.h"
@@ -22,13 +23,15 @@
 namespace corvid {
 
 using Json = nlohmann::ordered_json;
+class MuxChardev;
 
 // Where a creation request comes from: decides only how errors are worded by the caller.
 enum class EntryPoint : uint8_t { kCommandLine, kHmp, kQmp };
 
 class Vm {
 public:
-    Vm(TypeRegistry& registry, Policy& policy, RunControl& rc) : registry_(registry), policy_(policy), rc_(rc) {}
+    // Listens to `rc`'s resets (the RESET event) until destroyed.
+    Vm(TypeRegistry& registry, Policy& policy, RunControl& rc);
     ~Vm();
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
@@ -56,7 +59,7 @@ public:
     // How a device is plugged into the board (the start-up sequence installs
     // Machine::add_device; tests install their own). Unset: cold-plugged devices are only
     // checked and listed, device_add fails.
-    std::function<Status(const TypeInfo& type, const OptionList& opts)> plug_device;
+    std::function<Status(const TypeInfo& type, const OptionList& opts, bool hotplug)> plug_device;
     // How a device leaves the board. Unset: device_del fails for every device.
     std::function<Status(const std::string& id)> unplug_device;
 
@@ -66,7 +69,11 @@ public:
     Chardev* find_chardev(const std::string& id);
     // For -serial/-monitor/-qmp/-qtest legacy specs: "chardev:ID" names one, anything else
     // creates an anonymous one (id "serial0", "compat_monitor0", ...).
+    // A multiplexed chardev (mux=on) gives each user a port of its own instead of "busy";
+    // "mon:SPEC" also puts a readline monitor on it (see take_mux_monitors).
     Result<Chardev*> chardev_from_spec(const std::string& spec, const std::string& implicit_id);
+    // The monitor ports "mon:" specs asked for, once (the start-up sequence starts them).
+    std::vector<Chardev*> take_mux_monitors() { return std::exchange(mux_monitors_, {}); }
     // True while no real backend reads stdio (so a second user of stdio is an error).
     bool stdio_in_use() const;
 
@@ -107,13 +114,20 @@ public:
     // QMP's RunState names: "prelaunch", "running", "paused", "shutdown", ...
     std::string run_state() const;
     void set_prelaunch(bool p) { prelaunch_ = p; }
+    // The monitors' stop and cont (HMP and QMP): pause a running guest / resume a paused,
+    // prelaunch or watchdog-stopped one, with the STOP / RESUME events.
+    void stop();
+    void cont();
     using EventSink = std::function<void(const std::string& event, const Json& data)>;
     int add_event_sink(EventSink sink);
     void remove_event_sink(int handle);
     void emit_event(const std::string& event, const Json& data = Json::object());
-    // Why the run ends (SHUTDOWN's "reason"): set by quit, else "guest-shutdown".
+    // Why the run ends (SHUTDOWN's "reason"): set by quit, else the cause of the run
+    // control's shutdown request ("guest-shutdown", or "guest-reset" under -no-reboot).
     void set_shutdown_reason(std::string r) { shutdown_reason_ = std::move(r); }
-    const std::string& shutdown_reason() const { return shutdown_reason_; }
+    std::string shutdown_reason() const;
+    // The SHUTDOWN event's data for that reason ("guest" is true for guest-* reasons).
+    static Json shutdown_event_data(const std::string& reason);
 
     // quit: the monitor that ran it ends the run after its reply went out (so that the reply
     // comes before the SHUTDOWN event, as in QEMU). finish_quit() does that once.
@@ -128,6 +142,7 @@ public:
 
 private:
     Status check_id(const std::string& id, const char* what) const;
+    Result<Chardev*> mux_port(MuxChardev& mux, const std::string& id);
     bool id_taken(const std::string& id) const;
 
     TypeRegistry& registry_;
@@ -140,11 +155,13 @@ private:
     const TypeInfo* accel_type_ = nullptr;
     bool dry_run_ = false;
     bool prelaunch_ = false;
+    std::atomic<bool> watchdog_paused_{false};  // paused by -watchdog-action pause
     std::vector<Entry> devices_;
     std::vector<Entry> objects_;
     std::vector<ChardevEntry> chardevs_;
     std::vector<std::string> claimed_;  // chardevs named by -serial/-monitor/-mon/-qtest
-    std::string shutdown_reason_ = "guest-shutdown";
+    std::vector<Chardev*> mux_monitors_;
+    std::string shutdown_reason_;  // empty: from rc_'s shutdown cause
 
     std::atomic<bool> quit_pending_{false};
     std::mutex events_mu_;

@@ -13,6 +13,9 @@
 // the ECAM window), the rest above 4 GiB; a 256 KiB ROM at 0xfffc0000 holds the firmware.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 #include "base/run_control.h"
 #include "hw/boards/boards.h"
 #include "hw/boards/x86_devices.h"
@@ -122,6 +125,13 @@ public:
     X86BootState x86_boot_state() const override { return boot_state_; }
     VirtualClock* virtual_clock() override { return &clock_; }
 
+    IrqInterceptTarget* irq_intercept_target(std::string_view path) override {
+        return names_pic(path) ? pic_.get() : nullptr;
+    }
+    IrqInterceptTarget* irq_intercept_out_target(std::string_view path) override {
+        return names_pic(path) ? pic_->output_intercept() : nullptr;
+    }
+
     Status add_device(const TypeInfo& type, const OptionList& props) override {
         if (type.name == kTypeIsaDebugExit) {
             if (board_ == Board::kNone) return make_error("No 'ISA' bus found for device 'isa-debug-exit'");
@@ -132,6 +142,7 @@ public:
                 return make_error(fmt::format("isa-debug-exit: {}", st.error()));
             }
             extra_devices_.push_back(std::move(dev));
+            if (auto id = props.get("id"); id && !id->empty()) isa_ids_.push_back(*id);
             return {};
         }
         const bool is_pci = registry_ ? registry_->is_a(type, kTypePciDevice) : type.parent == kTypePciDevice;
@@ -142,7 +153,45 @@ public:
         return Machine::add_device(type, props);
     }
 
+    // Hot-plug as QEMU allows it: PCI devices on pc's root bus (ACPI PCI hotplug); not on
+    // q35's root complex (no root ports here) and never on the ISA bus.
+    Status check_hotplug(const TypeInfo& type) const override {
+        if (type.name == kTypeIsaDebugExit) return make_error("Bus 'isa.0' does not support hotplugging");
+        const bool is_pci = registry_ ? registry_->is_a(type, kTypePciDevice) : type.parent == kTypePciDevice;
+        if (is_pci && board_ == Board::kQ35) return make_error("Bus 'pcie.0' does not support hotplugging");
+        return {};
+    }
+
+    // pc: PCI devices leave at once (QEMU waits for the guest's ACPI handshake; Corvid has no
+    // ACPI, so the unplug completes immediately). q35's root bus and the ISA bus do not
+    // support hotplug, as in QEMU.
+    Status del_device(const std::string& id) override {
+        if (std::find(isa_ids_.begin(), isa_ids_.end(), id) != isa_ids_.end()) {
+            return make_error("Bus 'isa.0' does not support hotplugging");
+        }
+        auto it = pci_ids_.find(id);
+        if (it == pci_ids_.end()) return Machine::del_device(id);
+        if (board_ != Board::kPc) return make_error("Bus 'pcie.0' does not support hotplugging");
+        std::unique_ptr<PciFunction> fn = pci_bus_.remove(it->second);
+        pci_ids_.erase(it);
+        if (auto* dev = dynamic_cast<PciDevice*>(fn.get())) dev->unplug();
+        // Destroying the device stops its timers and detaches its netdev (NicPort).
+        fn.reset();
+        return {};
+    }
+
 private:
+    // The i8259 pair by its QOM path, or by the names QEMU's pc tests use for the interrupt
+    // controller whose inputs are the ISA IRQs ("ioapic": IRQ n is reported as line n).
+    bool names_pic(std::string_view path) const {
+        if (!pic_) return false;
+        if (path == "ioapic" || path == "/machine/ioapic" || path == "i8259" || path == "pic") return true;
+        for (size_t i = 0; i < onboard_.size(); ++i) {
+            if (onboard_[i] == kTypeI8259 && qom_path_is_onboard(path, i)) return true;
+        }
+        return false;
+    }
+
     // Builds a PCI device (hw/pci/pci_devices.h) and plugs it into bus 0: at addr= if given,
     // else in the first free slot, as QEMU does.
     Status add_pci_device(const TypeInfo& type, const OptionList& props) {
@@ -166,6 +215,7 @@ private:
         if (!dev) return make_error(dev.error());
         (*dev)->set_devfn(static_cast<uint8_t>(devfn));
         if (auto st = pci_bus_.add(static_cast<uint8_t>(devfn), std::move(*dev)); !st) return st;
+        if (auto id = props.get("id"); id && !id->empty()) pci_ids_[*id] = static_cast<uint8_t>(devfn);
         return {};
     }
 
@@ -180,10 +230,23 @@ private:
         below_4g_ = (below_4g_ + 0xfff) & ~0xfffull;
         above_4g_ = (above_4g_ + 0xfff) & ~0xfffull;
         if (below_4g_ < kMiB) return make_error("-m: the x86 boards need at least 1 MiB of RAM");
-        if (auto st = memory_.add_ram("pc.ram", 0, below_4g_); !st) return st;
-        if (above_4g_) {
-            if (auto st = memory_.add_ram("pc.ram-above-4g", k4G, above_4g_); !st) return st;
+        if (uint8_t* host = options_.ram_host) {
+            // A memory backend: both halves are windows on its memory, as QEMU's
+            // ram-below-4g / ram-above-4g aliases are.
+            // Its size is the RAM size (the start-up sequence takes -m from it).
+            if (options_.ram_size == 0) return make_error("memory backend without a RAM size");
+            if (auto st = memory_.add_ram_backed("pc.ram", 0, below_4g_, host); !st) return st;
+            if (above_4g_) {
+                if (auto st = memory_.add_ram_backed("pc.ram-above-4g", k4G, above_4g_, host + below_4g_); !st) return st;
+            }
+        } else {
+            if (auto st = memory_.add_ram("pc.ram", 0, below_4g_); !st) return st;
+            if (above_4g_) {
+                if (auto st = memory_.add_ram("pc.ram-above-4g", k4G, above_4g_); !st) return st;
+            }
         }
+        // The PCI hole: unclaimed addresses master-abort (all ones), e.g. an unplugged BAR.
+        if (has_pci()) memory_.add_open_bus(below_4g_, k4G - below_4g_);
         return memory_.add_rom("pc.bios", kX86BiosRomBase, kX86BiosRomSize);
     }
 
@@ -336,6 +399,8 @@ private:
     // PCI devices are destroyed first.
     PciBus pci_bus_;
     std::vector<std::unique_ptr<MmioOps>> extra_devices_;
+    std::map<std::string, uint8_t> pci_ids_;  // device_del: id -> devfn
+    std::vector<std::string> isa_ids_;
     PvhKernel kernel_;
     std::vector<uint8_t> initrd_;
     uint64_t initrd_addr_ = 0;

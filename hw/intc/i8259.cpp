@@ -76,9 +76,16 @@ void I8259Pair::set_irq(int irq, bool level) {
         log::logf(log::kGuestErrors, "i8259: IRQ {} out of range", irq);
         return;
     }
+    const uint16_t bit = static_cast<uint16_t>(1u << irq);
+    const bool changed = ((line_levels_ & bit) != 0) != level;
+    line_levels_ = level ? (line_levels_ | bit) : (line_levels_ & ~bit);
+    // As QEMU's qtest does, an intercepted line is reported and still delivered.
+    if (observer_ && changed) observer_->irq_changed(irq, level);
     set_chip_irq(irq >> 3, irq & 7, level);
     update();
 }
+
+void I8259Pair::set_irq_observer(IrqObserver* observer) { observer_ = observer; }
 
 void I8259Pair::update() {
     // The slave's INT output drives the master's IRQ2 input.
@@ -86,7 +93,9 @@ void I8259Pair::update() {
     set_chip_irq(0, 2, slave_out);
     const bool intr = chips_[0].pending(true) >= 0;
     const bool rose = intr && !intr_;
+    const bool changed = intr != intr_;
     intr_ = intr;
+    if (changed && output_.observer) output_.observer->irq_changed(0, intr);
     if (rose && kick_) kick_();
 }
 

@@ -5,12 +5,15 @@
 #include <cstdint>
 #include <functional>
 
+#include "hw/irq.h"
 #include "hw/machine.h"
 #include "hw/memory_map.h"
 
 namespace corvid {
 
-class I8259Pair : public X86InterruptSource {
+// qtest's irq_intercept_in sees the 16 ISA input lines; irq_intercept_out (output_intercept())
+// sees INTR as line 0.
+class I8259Pair : public X86InterruptSource, public IrqInterceptTarget {
 public:
     // One 8259A. Registers and the priority logic follow the datasheet; the cascade is the
     // pair's business.
@@ -49,7 +52,25 @@ public:
 
     const Chip& chip(int i) const { return chips_[i]; }
 
+    // IrqInterceptTarget: the 16 input lines. While observed, input changes are reported to
+    // the observer and still reach the chips (as with QEMU's qtest).
+    int irq_input_count() const override { return 16; }
+    void set_irq_observer(IrqObserver* observer) override;
+    bool set_irq_input(int line, bool level) override {
+        if (line < 0 || line >= 16) return false;
+        set_irq(line, level);
+        return true;
+    }
+    // The INTR output as an intercept target with one line (still delivered to the CPU).
+    IrqInterceptTarget* output_intercept() { return &output_; }
+
 private:
+    struct OutputIntercept : IrqInterceptTarget {
+        IrqObserver* observer = nullptr;
+        int irq_input_count() const override { return 1; }
+        void set_irq_observer(IrqObserver* o) override { observer = o; }
+    };
+
     struct ChipIo : MmioOps {
         I8259Pair* pair;
         int index;
@@ -73,6 +94,9 @@ private:
 
     Chip chips_[2];
     bool intr_ = false;
+    uint16_t line_levels_ = 0;  // the input lines as devices last drove them
+    IrqObserver* observer_ = nullptr;
+    OutputIntercept output_;
     std::function<void()> kick_;
     ChipIo master_io_{this, 0};
     ChipIo slave_io_{this, 1};

@@ -95,6 +95,10 @@ Status PciBus::add(uint8_t devfn, std::unique_ptr<PciFunction> fn) {
     return {};
 }
 
+std::unique_ptr<PciFunction> PciBus::remove(uint8_t devfn) {
+    return std::move(functions_[devfn]);
+}
+
 PciFunction* PciBus::find(unsigned bus, unsigned devfn) const {
     if (bus != 0 || devfn > 255) return nullptr;
     // Functions other than 0 exist only if function 0 does (and is multi-function).

@@ -72,6 +72,9 @@ class PciBus {
 public:
     // devfn = device << 3 | function.
     Status add(uint8_t devfn, std::unique_ptr<PciFunction> fn);
+    // Takes the function out of its slot (hot-unplug); the slot then reads as empty. Null
+    // when the slot is empty.
+    std::unique_ptr<PciFunction> remove(uint8_t devfn);
     PciFunction* find(unsigned bus, unsigned devfn) const;
     void reset();
 

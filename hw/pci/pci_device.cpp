@@ -167,6 +167,13 @@ void PciDevice::reset() {
     w1cmask_ = reset_w1c_;
 }
 
+void PciDevice::unplug() {
+    unmap_all();
+    if (routed_level_ && host_.intx) host_.intx->set_level(devfn_, pin_ - 1, false);
+    routed_level_ = false;
+    irq_level_ = false;
+}
+
 void PciDevice::config_write(unsigned offset, uint32_t value, unsigned size) {
     PciFunction::config_write(offset, value, size);
     const bool command = overlaps(offset, size, kPciCommand, 2);

@@ -109,6 +109,9 @@ public:
     // first and then reset their own registers.
     void reset() override;
     void config_write(unsigned offset, uint32_t value, unsigned size) override;
+    // Hot-unplug, before the board destroys the device: unmaps the BARs (the guest then reads
+    // the open bus there) and drops the interrupt line so no PIC input stays stuck high.
+    void unplug();
 
     // The current decoded address of a BAR, or ~0 when it is not mapped.
     uint64_t bar_address(unsigned index) const;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "system/chardev/chardev_internal.h"
+#include "system/chardev/mux_chardev.h"
 
 namespace corvid {
 
@@ -107,6 +108,21 @@ void Chardev::deliver_closed() {
     if (f) f();
 }
 
+void Chardev::deliver_focus(bool in) {
+    std::lock_guard call(call_mu_);
+    std::function<void(bool)> f;
+    {
+        std::lock_guard lock(fe_mu_);
+        f = fe_.focus;
+    }
+    if (f) f(in);
+}
+
+bool Chardev::device_frontend() const {
+    std::lock_guard lock(fe_mu_);
+    return device_;
+}
+
 namespace chardev_detail {
 
 void write_all(int fd, const uint8_t* data, size_t size) {
@@ -191,6 +207,8 @@ public:
         write_all(1, data, size);
     }
     std::string filename() const override { return "stdio"; }
+    // Under a mux the mux handles Ctrl-A itself: every byte passes through.
+    void disable_escapes() { shared_->escapes = false; }
 
 protected:
     void start() override {
@@ -202,13 +220,14 @@ private:
     struct Shared {
         std::mutex mu;
         StdioChardev* owner = nullptr;
+        bool escapes = true;  // set before the reader starts
     };
 
     static void read_loop(std::shared_ptr<Shared> s) {
         uint8_t buf[256];
         bool ctrl_a = false;
         // Ctrl-A x quits (QEMU's mux escape) only when a device owns a terminal in raw mode.
-        bool raw = isatty(0) && g_termios_saved;
+        bool raw = s->escapes && isatty(0) && g_termios_saved;
         for (;;) {
             ssize_t n = ::read(0, buf, sizeof buf);
             if (n < 0 && errno == EINTR) continue;
@@ -223,7 +242,7 @@ private:
                         ctrl_a = false;
                         if (buf[i] == 'x') {
                             fmt::print(stderr, "corvid: Terminated\n");
-                            if (s->owner->rc_) s->owner->rc_->request_shutdown(0);
+                            if (s->owner->rc_) s->owner->rc_->request_shutdown(0, ShutdownCause::kHostQmpQuit);
                             return;
                         }
                         if (buf[i] != 1) continue;
@@ -341,7 +360,18 @@ Result<std::unique_ptr<Chardev>> create_chardev_object(const TypeInfo& type, con
     c->rc_ = &rc;
     c->set_type(&type);
     c->set_id(opts.get("id").value_or(""));
-    return c;
+    bool mux = false;
+    if (auto m = opts.get("mux")) {
+        auto b = parse_bool_property("mux", *m);
+        if (!b) return make_error(b.error());
+        mux = *b;
+    }
+    if (!mux) return c;
+    if (auto* stdio = dynamic_cast<StdioChardev*>(c.get())) stdio->disable_escapes();
+    std::unique_ptr<Chardev> m = std::make_unique<MuxChardev>(std::move(c), &rc);
+    m->set_type(&type);
+    m->set_id(opts.get("id").value_or(""));
+    return m;
 }
 
 Result<OptionList> parse_legacy_chardev(const std::string& spec) {
@@ -355,6 +385,14 @@ Result<OptionList> parse_legacy_chardev(const std::string& spec) {
         for (auto& kv : parsed->items) out.items.push_back(kv);
         return out;
     };
+    if (spec.rfind("mon:", 0) == 0) {
+        auto inner = parse_legacy_chardev(spec.substr(4));
+        if (!inner) return make_error(inner.error());
+        if (inner->get("chardev")) return make_error(fmt::format("'{}' is not a valid char driver", spec));
+        inner->items.emplace_back("mux", "on");
+        inner->items.emplace_back("mon", "on");
+        return inner;
+    }
     if (spec.rfind("chardev:", 0) == 0) {
         o.items.emplace_back("chardev", spec.substr(8));
         return o;

@@ -25,6 +25,9 @@ public:
         std::function<void()> opened;  // a peer connected (at once for stdio/file/null)
         std::function<void(const uint8_t*, size_t)> received;
         std::function<void()> closed;  // the peer went away (a server keeps listening)
+        // A multiplexed chardev (mux=on, "mon:") moved the input focus to (true) or away from
+        // (false) this frontend; a monitor shows its prompt again.
+        std::function<void(bool)> focus;
     };
 
     ~Chardev() override = default;
@@ -52,6 +55,9 @@ protected:
     void deliver_opened();
     void deliver(const uint8_t* data, size_t size);
     void deliver_closed();
+    void deliver_focus(bool in);
+    // Whether the frontend is a device (set_receiver) rather than a monitor (attach).
+    bool device_frontend() const;
     // Called once when the first frontend attaches: start the I/O thread.
     virtual void start() {}
 
@@ -82,7 +88,9 @@ Result<std::unique_ptr<Chardev>> create_chardev_object(const TypeInfo& type, con
 
 // Converts a legacy spec (-serial/-monitor/-qmp/-qtest: "stdio", "null", "file:P",
 // "unix:P[,server][,nowait]", "tcp:H:P[,server][,nowait]", "pipe:P") into -chardev options.
-// "chardev:ID" gives {"chardev": ID}. Errors say "'X' is not a valid char driver".
+// "chardev:ID" gives {"chardev": ID}. "mon:SPEC" gives SPEC's options with mux=on and the
+// marker {"mon": "on"} (a monitor shares the chardev; the caller removes the marker).
+// Errors say "'X' is not a valid char driver".
 Result<OptionList> parse_legacy_chardev(const std::string& spec);
 
 // Puts a terminal stdin into raw mode (restored at exit); used when a device owns stdio.

@@ -97,24 +97,15 @@ std::string Hmp::execute(const std::string& raw_line) {
         return {};
     }
     if (cmd == "stop" || cmd == "s") {
-        if (vm_.run_state() == "running") {
-            rc.pause();
-            vm_.emit_event("STOP");
-        }
+        vm_.stop();
         return {};
     }
     if (cmd == "cont" || cmd == "c") {
-        std::string st = vm_.run_state();
-        if (st == "paused" || st == "prelaunch") {
-            vm_.set_prelaunch(false);
-            rc.resume();
-            vm_.emit_event("RESUME");
-        }
+        vm_.cont();
         return {};
     }
     if (cmd == "system_reset") {
-        rc.request_reset();
-        vm_.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
+        rc.request_reset(ShutdownCause::kHostQmpSystemReset);  // RESET comes when it happens
         return {};
     }
     if (cmd == "quit" || cmd == "q") {

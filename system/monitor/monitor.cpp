@@ -14,6 +14,7 @@ Status Monitor::start() {
     fe.opened = [this] { opened(); };
     fe.received = [this](const uint8_t* d, size_t n) { received(d, n); };
     fe.closed = [this] { closed(); };
+    fe.focus = [this](bool in) { focus(in); };
     if (auto st = chr_.attach(std::move(fe)); !st) return st;
     started_ = true;
     return {};
@@ -43,6 +44,14 @@ void Monitor::opened() {
         std::string b = Hmp::banner() + kHmpPrompt;
         chr_.write(reinterpret_cast<const uint8_t*>(b.data()), b.size());
     }
+}
+
+void Monitor::focus(bool in) {
+    if (mode_ != Mode::kReadline || !hmp_) return;
+    // Back on a shared terminal: the prompt again; leaving: end the prompt's line so that
+    // the console's output starts on a fresh one.
+    std::string s = in ? std::string(kHmpPrompt) : std::string("\r\n");
+    chr_.write(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
 void Monitor::closed() {

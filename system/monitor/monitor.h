@@ -32,6 +32,7 @@ private:
     void opened();
     void received(const uint8_t* data, size_t size);
     void closed();
+    void focus(bool in);
     void send_line(const std::string& text);
 
     Vm& vm_;

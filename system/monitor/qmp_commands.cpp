@@ -147,26 +147,17 @@ QmpResult q_object_del(Vm& vm, const Json& args) {
 }
 
 QmpResult q_stop(Vm& vm, const Json&) {
-    if (vm.run_state() == "running") {
-        vm.run_control().pause();
-        vm.emit_event("STOP");
-    }
+    vm.stop();
     return Json::object();
 }
 
 QmpResult q_cont(Vm& vm, const Json&) {
-    std::string st = vm.run_state();
-    if (st == "paused" || st == "prelaunch") {
-        vm.set_prelaunch(false);
-        vm.run_control().resume();
-        vm.emit_event("RESUME");
-    }
+    vm.cont();
     return Json::object();
 }
 
 QmpResult q_system_reset(Vm& vm, const Json&) {
-    vm.run_control().request_reset();
-    vm.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
+    vm.run_control().request_reset(ShutdownCause::kHostQmpSystemReset);  // RESET comes when it happens
     return Json::object();
 }
 

@@ -15,10 +15,14 @@ public:
     ~MemoryBackendRam() override;
     uint8_t* host() const { return host_; }
     uint64_t size() const { return size_; }
+    // Set once a board maps it as RAM: object-del must then refuse (QEMU's "is in use").
+    bool mapped() const { return mapped_; }
+    void set_mapped(bool m) { mapped_ = m; }
 
 private:
     uint8_t* host_;
     uint64_t size_;
+    bool mapped_ = false;
 };
 
 // An entropy source reading a host file (/dev/urandom by default).

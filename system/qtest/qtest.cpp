@@ -78,9 +78,11 @@ std::string QtestSession::execute(const std::string& line) {
         uint64_t a;
         if (!need(1) || !parse_num(w[1], &a) || a > 0xffff) return kFail;
         unsigned size = cmd[2] == 'b' ? 1 : cmd[2] == 'w' ? 2 : 4;
-        uint64_t v = 0;
+        // An unassigned port reads all-ones, as QEMU's unassigned_io_read and our TCG/KVM paths.
+        const uint64_t ones = (1ull << (size * 8)) - 1;
+        uint64_t v = ones;
         if (m && m->io()) {
-            if (m->io()->read(a, size, &v) != MemResult::kOk) v = 0;
+            if (m->io()->read(a, size, &v) != MemResult::kOk) v = ones;
         }
         return fmt::format("OK 0x{:04x}\n", v);
     }
@@ -155,15 +157,55 @@ std::string QtestSession::execute(const std::string& line) {
         return fmt::format("OK {}\n", now());
     }
     if (cmd == "endianness") return "OK little\n";
-    if (cmd == "irq_intercept_in" || cmd == "irq_intercept_out") {
-        if (!need(1)) return kFail;
-        auto node = vm_.qom_list(w[1]);
-        if (!node) return "FAIL Unknown device\n";
-        if (!intercepted_.empty()) return intercepted_ == w[1] ? "OK\n" : "FAIL IRQ intercept already enabled\n";
-        intercepted_ = w[1];
+    if (cmd == "irq_intercept_in" || cmd == "irq_intercept_out") return intercept(w);
+    if (cmd == "set_irq_in") {
+        // set_irq_in QOM-PATH NAME NUM LEVEL; our devices have one unnamed input list.
+        uint64_t num;
+        if (!need(4) || !parse_num(w[3], &num)) return kFail;
+        long long level;
+        try {
+            size_t pos = 0;
+            level = std::stoll(w[4], &pos, 0);
+            if (pos != w[4].size()) return kFail;
+        } catch (const std::exception&) {
+            return kFail;
+        }
+        IrqInterceptTarget* t = m ? m->irq_intercept_target(w[1]) : nullptr;
+        if (!t) return vm_.qom_list(w[1]) ? "FAIL No GPIO inputs\n" : "FAIL Unknown device\n";
+        if (w[2] != "unnamed-gpio-in") return "FAIL Unknown GPIO list\n";
+        if (num > uint64_t(INT32_MAX) || !t->set_irq_input(int(num), level != 0)) return kFail;
         return "OK\n";
     }
     return fmt::format("FAIL Unknown command '{}'\n", cmd);
+}
+
+// QEMU's replies: an unknown path fails, a second intercept of another device fails, the same
+// one again is OK, a device without lines says no intercepts were installed.
+std::string QtestSession::intercept(const std::vector<std::string>& w) {
+    if (w.size() < 2) return "FAIL Invalid argument\n";
+    const bool out = w[0] == "irq_intercept_out";
+    const std::string& path = w[1];
+    Machine* m = vm_.machine();
+    IrqInterceptTarget* t = nullptr;
+    if (m) t = out ? m->irq_intercept_out_target(path) : m->irq_intercept_target(path);
+    if (!t && !vm_.qom_list(path)) return "FAIL Unknown device\n";
+    if (w.size() > 2 && !out) return "FAIL Interception of named in-GPIOs not yet supported\n";
+    if (!intercepted_.empty()) return intercepted_ == path ? "OK\n" : "FAIL IRQ intercept already enabled\n";
+    if (!t || t->irq_input_count() <= 0) return "FAIL No intercepts installed\n";
+    intercepted_ = path;
+    target_ = t;
+    t->set_irq_observer(this);
+    return "OK\n";
+}
+
+QtestSession::~QtestSession() {
+    release_intercept();
+}
+
+void QtestSession::release_intercept() {
+    if (target_) target_->set_irq_observer(nullptr);
+    target_ = nullptr;
+    intercepted_.clear();
 }
 
 std::string QtestSession::irq_event(int line, bool level) {
@@ -173,22 +215,31 @@ std::string QtestSession::irq_event(int line, bool level) {
     return fmt::format("IRQ {} {}\n", level ? "raise" : "lower", line);
 }
 
+void QtestSession::irq_changed(int line, bool level) {
+    std::string ev = irq_event(line, level);
+    if (!ev.empty() && async_send_) async_send_(ev);
+}
+
 QtestServer::~QtestServer() {
     if (started_) chr_.detach();
+    // The intercepted device gets its lines back while the machine still exists.
+    if (session_) replace_session(false);
+}
+
+void QtestServer::replace_session(bool open) {
+    vm_.run_control().run_on_vcpu([&] {
+        std::lock_guard lock(mu_);
+        session_.reset();
+        if (open) session_ = std::make_unique<QtestSession>(vm_, [this](const std::string& s) { send(s); });
+        line_.clear();
+    });
 }
 
 Status QtestServer::start() {
     Chardev::Frontend fe;
-    fe.opened = [this] {
-        std::lock_guard lock(mu_);
-        session_ = std::make_unique<QtestSession>(vm_);
-        line_.clear();
-    };
+    fe.opened = [this] { replace_session(true); };
     fe.received = [this](const uint8_t* d, size_t n) { received(d, n); };
-    fe.closed = [this] {
-        std::lock_guard lock(mu_);
-        session_.reset();
-    };
+    fe.closed = [this] { replace_session(false); };
     if (auto st = chr_.attach(std::move(fe)); !st) return st;
     started_ = true;
     return {};
@@ -218,12 +269,8 @@ void QtestServer::received(const uint8_t* data, size_t size) {
 }
 
 void QtestServer::irq_changed(int line, bool level) {
-    std::string ev;
-    {
-        std::lock_guard lock(mu_);
-        if (session_) ev = session_->irq_event(line, level);
-    }
-    if (!ev.empty()) send(ev);
+    std::lock_guard lock(mu_);
+    if (session_) session_->irq_changed(line, level);
 }
 
 }  // namespace corvid

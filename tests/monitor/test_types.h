@@ -63,7 +63,7 @@ struct TestVm {
         register_test_types(registry);
         policy.set_warning_sink([this](const std::string& w) { warnings.push_back(w); });
         vm = std::make_unique<Vm>(registry, policy, rc);
-        vm->plug_device = [](const TypeInfo&, const OptionList&) -> Status { return {}; };
+        vm->plug_device = [](const TypeInfo&, const OptionList&, bool) -> Status { return {}; };
         vm->unplug_device = [](const std::string&) -> Status { return {}; };
     }
 };
