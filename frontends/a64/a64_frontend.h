@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -40,6 +41,14 @@ struct A64CpuOptions {
 class A64Frontend final : public Frontend {
 public:
     static constexpr uint64_t kCounterHz = 62'500'000;  // CNTFRQ_EL0, as QEMU's virt
+    static constexpr uint64_t kNsPerTick = 16;            // 1e9 / kCounterHz
+
+    // CNTPCT_EL0 = CNTVCT_EL0 (CNTVOFF is 0): the host's monotonic time in counter ticks. The
+    // board's generic timer compares CNTx_CVAL_EL0 against the same count.
+    static uint64_t counter_ticks() {
+        using namespace std::chrono;
+        return uint64_t(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count()) / kNsPerTick;
+    }
 
     explicit A64Frontend(A64Platform* platform = nullptr, A64CpuOptions options = {});
     ~A64Frontend() override;
@@ -61,7 +70,10 @@ public:
     // The CPU's IRQ input (level). Raising it sets exit_request of the CPU last reset so the run
     // loop returns; the accelerator then calls take_pending_interrupt.
     void set_irq_line(bool level);
-    bool irq_line() const { return irq_line_.load(std::memory_order_relaxed); }
+    // The IRQ input: set_irq_line's level or the platform's interrupt controller output.
+    bool irq_line() const {
+        return irq_line_.load(std::memory_order_relaxed) || (platform_ && cpu_ && platform_->irq_asserted(*cpu_));
+    }
     // Delivers an IRQ exception if the line is high and PSTATE.I is clear. Returns whether it did.
     bool take_pending_interrupt(A64State& cpu);
 

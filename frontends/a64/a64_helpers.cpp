@@ -1,6 +1,5 @@
 // Helpers called from A64 generated code: exception return, PSTATE writes that change the
 // mode or may unmask an interrupt, the platform hooks (HVC, semihosting) and the counter.
-#include <chrono>
 
 #include "base/log.h"
 #include "frontends/a64/a64_frontend.h"
@@ -98,11 +97,42 @@ uint64_t write_cpacr(CpuCommon* cpu, uint64_t value, uint64_t, uint64_t) {
     return 0;
 }
 
-uint64_t read_cntvct(CpuCommon*, uint64_t, uint64_t, uint64_t) {
-    using namespace std::chrono;
-    const uint64_t ns = uint64_t(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
-    // 62.5 MHz = one tick per 16 ns.
-    return ns / 16;
+uint64_t read_cntvct(CpuCommon*, uint64_t, uint64_t, uint64_t) { return A64Frontend::counter_ticks(); }
+
+// CNTx_CTL / CNTx_CVAL of the physical (regs 0-2) or virtual (3-5) timer.
+void timer_fields(A64State& s, uint64_t reg, uint64_t** ctl, uint64_t** cval) {
+    const bool virt = reg >= kTimerVirtCtl;
+    *ctl = virt ? &s.cntv_ctl_el0 : &s.cntp_ctl_el0;
+    *cval = virt ? &s.cntv_cval_el0 : &s.cntp_cval_el0;
+}
+
+uint64_t read_timer(CpuCommon* cpu, uint64_t reg, uint64_t, uint64_t) {
+    A64State& s = a64_state(cpu);
+    uint64_t *ctl, *cval;
+    timer_fields(s, reg, &ctl, &cval);
+    const uint64_t now = A64Frontend::counter_ticks();
+    switch (reg % 3) {
+        case 0: {  // CTL: ISTATUS (bit 2) is live: ENABLE && CVAL <= count
+            const bool met = (*ctl & 1) && now >= *cval;
+            return (*ctl & 3) | (met ? 4 : 0);
+        }
+        case 1: return *cval;
+        default: return uint32_t(*cval - now);  // TVAL: (CVAL - count)[31:0], bits 63:32 RES0
+    }
+}
+
+uint64_t write_timer(CpuCommon* cpu, uint64_t reg, uint64_t value, uint64_t) {
+    A64State& s = a64_state(cpu);
+    uint64_t *ctl, *cval;
+    timer_fields(s, reg, &ctl, &cval);
+    switch (reg % 3) {
+        case 0: *ctl = (*ctl & 4) | (value & 3); break;  // ISTATUS is read-only
+        case 1: *cval = value; break;
+        default: *cval = A64Frontend::counter_ticks() + uint64_t(int64_t(int32_t(uint32_t(value)))); break;
+    }
+    // The board evaluates the timer's interrupt line and deadline between runs.
+    cpu->exit_request.store(1, std::memory_order_release);
+    return 0;
 }
 
 }  // namespace
@@ -121,5 +151,8 @@ const ir::HelperInfo kHelperWriteSctlr = {"a64_write_sctlr", &write_sctlr, 2,
 const ir::HelperInfo kHelperWriteCpacr = {"a64_write_cpacr", &write_cpacr, 1,
                                           ir::kHelperReadsState | ir::kHelperWritesState};
 const ir::HelperInfo kHelperReadCntvct = {"a64_read_cntvct", &read_cntvct, 0, 0};
+const ir::HelperInfo kHelperReadTimer = {"a64_read_timer", &read_timer, 1, ir::kHelperReadsState};
+const ir::HelperInfo kHelperWriteTimer = {"a64_write_timer", &write_timer, 2,
+                                          ir::kHelperReadsState | ir::kHelperWritesState};
 
 }  // namespace corvid::a64

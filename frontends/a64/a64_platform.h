@@ -1,5 +1,5 @@
 // Hooks through which the board handles the A64 instructions that leave the CPU: HVC (PSCI)
-// and semihosting HLT.
+// and semihosting HLT, and through which it drives the CPU's IRQ input.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,14 @@ public:
     // `hlt #0xf000` at EL1. Returns false when semihosting is disabled: HLT is then UNDEFINED.
     // On true execution continues after the HLT (the board may set exit_request).
     virtual bool semihosting(A64State& cpu) = 0;
+
+    // The board's interrupt controller output to this CPU's IRQ input (level); the frontend ORs
+    // it with the level given to A64Frontend::set_irq_line. Called in the vCPU thread only, with
+    // the CPU's state, so that the board can evaluate the generic timer's conditions first.
+    virtual bool irq_asserted(A64State& cpu) {
+        (void)cpu;
+        return false;
+    }
 };
 
 }  // namespace corvid

@@ -139,5 +139,12 @@ extern const ir::HelperInfo kHelperWriteSpsel;
 extern const ir::HelperInfo kHelperWriteSctlr;
 extern const ir::HelperInfo kHelperWriteCpacr;
 extern const ir::HelperInfo kHelperReadCntvct;
+// Generic timer registers: arg 0 is an A64TimerReg; reads compute CTL.ISTATUS and TVAL from
+// the counter, writes store and request an exit so the board sees the new deadline.
+enum A64TimerReg : uint64_t {
+    kTimerPhysCtl, kTimerPhysCval, kTimerPhysTval, kTimerVirtCtl, kTimerVirtCval, kTimerVirtTval,
+};
+extern const ir::HelperInfo kHelperReadTimer;
+extern const ir::HelperInfo kHelperWriteTimer;
 
 }  // namespace corvid::a64

@@ -26,6 +26,7 @@ enum class Kind : uint8_t {
     kSctlr,
     kCpacr,
     kModel,       // read-only value of the CPU model (A64CpuModel::*model)
+    kTimer,       // CNTP_/CNTV_ CTL, CVAL, TVAL: through helpers (`value` = A64TimerReg)
 };
 
 constexpr uint8_t kEl0Read = 1;   // readable at EL0
@@ -46,6 +47,7 @@ struct SysReg {
 #define RO(v) Kind::kReadOnly, 0, (v)
 #define SPECIAL(k) Kind::k, 0, 0
 #define MODEL(f) Kind::kModel, 0, 0
+#define TIMER(r) Kind::kTimer, 0, (r)
 
 constexpr SysReg kSysRegs[] = {
     {"NZCV", 3, 3, 4, 2, 0, SPECIAL(kNzcv), kEl0Read | kEl0Write},
@@ -98,10 +100,12 @@ constexpr SysReg kSysRegs[] = {
     {"CNTPCT_EL0", 3, 3, 14, 0, 1, SPECIAL(kCounter), kEl0Read},
     {"CNTVCT_EL0", 3, 3, 14, 0, 2, SPECIAL(kCounter), kEl0Read},
     {"CNTKCTL_EL1", 3, 0, 14, 1, 0, FIELD(cntkctl_el1), 0},
-    {"CNTP_CTL_EL0", 3, 3, 14, 2, 1, FIELD(cntp_ctl_el0), kEl0Read | kEl0Write},
-    {"CNTP_CVAL_EL0", 3, 3, 14, 2, 2, FIELD(cntp_cval_el0), kEl0Read | kEl0Write},
-    {"CNTV_CTL_EL0", 3, 3, 14, 3, 1, FIELD(cntv_ctl_el0), kEl0Read | kEl0Write},
-    {"CNTV_CVAL_EL0", 3, 3, 14, 3, 2, FIELD(cntv_cval_el0), kEl0Read | kEl0Write},
+    {"CNTP_TVAL_EL0", 3, 3, 14, 2, 0, TIMER(kTimerPhysTval), kEl0Read | kEl0Write},
+    {"CNTP_CTL_EL0", 3, 3, 14, 2, 1, TIMER(kTimerPhysCtl), kEl0Read | kEl0Write},
+    {"CNTP_CVAL_EL0", 3, 3, 14, 2, 2, TIMER(kTimerPhysCval), kEl0Read | kEl0Write},
+    {"CNTV_TVAL_EL0", 3, 3, 14, 3, 0, TIMER(kTimerVirtTval), kEl0Read | kEl0Write},
+    {"CNTV_CTL_EL0", 3, 3, 14, 3, 1, TIMER(kTimerVirtCtl), kEl0Read | kEl0Write},
+    {"CNTV_CVAL_EL0", 3, 3, 14, 3, 2, TIMER(kTimerVirtCval), kEl0Read | kEl0Write},
     {"MDSCR_EL1", 2, 0, 0, 2, 2, FIELD(mdscr_el1), 0},
     {"OSLAR_EL1", 2, 0, 1, 0, 4, CONST(0), 0},
     {"OSLSR_EL1", 2, 0, 1, 1, 4, RO(0x8), 0},
@@ -113,6 +117,7 @@ constexpr SysReg kSysRegs[] = {
 #undef RO
 #undef SPECIAL
 #undef MODEL
+#undef TIMER
 
 const SysReg* find(uint32_t insn) {
     const unsigned op0 = 2 + bit(insn, 19), op1 = bits(insn, 18, 16), crn = bits(insn, 15, 12);
@@ -167,6 +172,7 @@ bool mrs(Translator& t, uint32_t insn) {
         case Kind::kCounter: v = b.call(kHelperReadCntvct); break;
         case Kind::kSctlr: v = b.get_state(Type::I64, offsetof(A64State, sctlr_el1)); break;
         case Kind::kModel: v = b.c64(t.fe.model().*(r->model)); break;
+        case Kind::kTimer: v = b.call(kHelperReadTimer, b.c64(r->value)); break;
     }
     t.set_x(rt, v);
     return true;
@@ -215,6 +221,12 @@ bool msr_reg(Translator& t, uint32_t insn) {
         case Kind::kCpacr:
             b.call_void(kHelperWriteCpacr, v);
             t.exit_to(t.pc + 4);
+            return true;
+        case Kind::kTimer:
+            // The helper asks the run loop to return: the board re-evaluates the timer's
+            // interrupt and deadline before the next instruction.
+            b.call_void(kHelperWriteTimer, b.c64(r->value), v);
+            t.exit_link(t.pc + 4);
             return true;
     }
     return false;

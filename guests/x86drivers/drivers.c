@@ -1,6 +1,8 @@
 /* PCI driver exercise: enumerates bus 0, assigns BARs, reads entropy from virtio-rng, sends a
- * frame through each NIC (e1000, virtio-net, rtl8139) and prints the reply its netdev peer
- * sends back, then arms the i6300esb watchdog and observes its timeout flag. Polling only. */
+ * frame through each NIC (e1000, e1000e, virtio-net, rtl8139) and prints the reply its netdev
+ * peer sends back, then arms the i6300esb watchdog and observes its timeout flag. Polling only.
+ * With "watchdog" on the command line (-append) it only arms the watchdog with its output
+ * enabled and lets the -watchdog-action happen; after a reset it reports the second boot. */
 #include "../x86/runtime.h"
 
 #define MMIO_BASE 0x30000000u /* below the 1 GiB identity map, above RAM */
@@ -108,43 +110,122 @@ static inline uint64_t tsc(void) {
     for (uint64_t wait_t0 = tsc(); (cond) && tsc() - wait_t0 < WAIT_TICKS;) { \
     }
 
-/* ---- e1000 ---- */
-static void e1000(unsigned dev) {
+/* ---- e1000 (82540EM) and e1000e (82574L) ---- */
+#define EECD 0x10
+#define EECD_SK 0x01u
+#define EECD_CS 0x02u
+#define EECD_DI 0x04u
+#define EECD_DO 0x08u
+#define EECD_REQ 0x40u
+#define EECD_GNT 0x80u
+
+/* The 82540EM's Microwire EEPROM, bit-banged through EECD as Linux's e1000 does: request the
+ * pins, select, shift out start bit + READ opcode + 6 address bits, clock in 16 data bits
+ * (sampled after each rising edge). */
+static uint32_t ee_pins;
+static void ee_set(uint64_t b, uint32_t v) {
+    ee_pins = v;
+    w32(b + EECD, v);
+}
+static void ee_out(uint64_t b, uint32_t bits, unsigned count) {
+    while (count--) {
+        ee_set(b, (bits >> count) & 1 ? ee_pins | EECD_DI : ee_pins & ~EECD_DI);
+        ee_set(b, ee_pins | EECD_SK);
+        ee_set(b, ee_pins & ~EECD_SK);
+    }
+}
+static uint16_t ee_read_word(uint64_t b, unsigned addr) {
+    ee_set(b, ee_pins | EECD_CS);
+    ee_out(b, 0x6, 3);
+    ee_out(b, addr, 6);
+    uint16_t v = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        ee_set(b, ee_pins | EECD_SK);
+        v = (uint16_t)(v << 1 | ((r32(b + EECD) & EECD_DO) ? 1 : 0));
+        ee_set(b, ee_pins & ~EECD_SK);
+    }
+    ee_set(b, ee_pins & ~(EECD_CS | EECD_DI));
+    return v;
+}
+static int ee_acquire(uint64_t b) {
+    ee_set(b, (r32(b + EECD) | EECD_REQ) & ~(EECD_SK | EECD_CS | EECD_DI));
+    WAIT_WHILE(!(r32(b + EECD) & EECD_GNT));
+    return (r32(b + EECD) & EECD_GNT) != 0;
+}
+static void ee_release(uint64_t b) { ee_set(b, ee_pins & ~(EECD_REQ | EECD_SK | EECD_CS | EECD_DI)); }
+
+/* EERD: the 82540EM has DONE at bit 4 and the address at bit 8, the 82574L DONE at bit 1 and
+ * the address at bit 2. */
+static uint16_t eerd_read(uint64_t b, unsigned addr, int is82574) {
+    const unsigned shift = is82574 ? 2 : 8;
+    const uint32_t done = is82574 ? 0x2 : 0x10;
+    w32(b + 0x14, addr << shift | 1);
+    uint32_t v = 0;
+    WAIT_WHILE(!((v = r32(b + 0x14)) & done));
+    return (uint16_t)(v >> 16);
+}
+
+static void e1000(unsigned dev, const char* nic, int is82574) {
     const uint64_t b = bars[dev][0];
     uint8_t mac[6];
-    for (unsigned i = 0; i < 3; i++) {
-        w32(b + 0x14, i << 8 | 1);
-        uint32_t v;
-        while (!((v = r32(b + 0x14)) & 0x10)) {
-        }
-        mac[2 * i] = (uint8_t)(v >> 16), mac[2 * i + 1] = (uint8_t)(v >> 24);
+    uint16_t sum = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        const uint16_t w = eerd_read(b, i, is82574);
+        if (i < 3) mac[2 * i] = (uint8_t)w, mac[2 * i + 1] = (uint8_t)(w >> 8);
+        sum = (uint16_t)(sum + w);
     }
-    print_mac("e1000", mac);
-    printf("e1000: status link %s\n", (r32(b + 8) & 2) ? "up" : "down");
+    print_mac(nic, mac);
+    printf("%s: eeprom word sum 0x%04x (eerd)\n", nic, sum);
+    if (!is82574) {
+        if (!ee_acquire(b)) {
+            printf("%s: eeprom not granted\n", nic);
+        } else {
+            uint8_t mw[6];
+            uint16_t mw_sum = 0;
+            for (unsigned i = 0; i < 64; i++) {
+                const uint16_t w = ee_read_word(b, i);
+                if (i < 3) mw[2 * i] = (uint8_t)w, mw[2 * i + 1] = (uint8_t)(w >> 8);
+                mw_sum = (uint16_t)(mw_sum + w);
+            }
+            ee_release(b);
+            printf("%s: microwire mac %02x:%02x:%02x:%02x:%02x:%02x, same as eerd: %s\n", nic, mw[0], mw[1], mw[2], mw[3],
+                   mw[4], mw[5], memcmp(mw, mac, 6) == 0 ? "yes" : "no");
+            printf("%s: eeprom word sum 0x%04x (microwire)\n", nic, mw_sum);
+        }
+    }
+    printf("%s: status link %s\n", nic, (r32(b + 8) & 2) ? "up" : "down");
     uint64_t* tx = (uint64_t*)0x400000;
     uint64_t* rx = (uint64_t*)0x401000;
     uint8_t* txbuf = (uint8_t*)0x402000;
     memset(tx, 0, 0x2000);
     for (unsigned i = 0; i < 8; i++) rx[2 * i] = 0x410000 + 0x800 * i;
     w32(b + 0x2800, 0x401000), w32(b + 0x2804, 0), w32(b + 0x2808, 128), w32(b + 0x2810, 0), w32(b + 0x2818, 7);
-    w32(b + 0x100, 2 | 0x8 | 0x8000); /* EN | UPE | BAM, 2 KiB buffers */
+    /* EN | UPE | BAM, 2 KiB buffers; the e1000e strips the CRC as Linux's e1000e does (QEMU's
+     * 82574 model leaves the FCS out of legacy descriptor lengths, which real parts do not). */
+    w32(b + 0x100, 2 | 0x8 | 0x8000 | (is82574 ? 1u << 26 : 0));
     w32(b + 0x3800, 0x400000), w32(b + 0x3804, 0), w32(b + 0x3808, 128), w32(b + 0x3810, 0), w32(b + 0x3818, 0);
     w32(b + 0x400, 2); /* TCTL.EN */
-    const unsigned n = make_frame(txbuf, mac, "hello from e1000");
+    char text[32];
+    const char* hello = "hello from ";
+    unsigned t = 0;
+    while (hello[t]) text[t] = hello[t], t++;
+    for (unsigned i = 0; nic[i]; i++) text[t++] = nic[i];
+    text[t] = 0;
+    const unsigned n = make_frame(txbuf, mac, text);
     tx[0] = 0x402000;
     tx[1] = n | (uint64_t)(0x01 | 0x02 | 0x08) << 24; /* EOP | IFCS | RS */
     barrier();
     w32(b + 0x3818, 1);
     WAIT_WHILE(!(((volatile uint8_t*)tx)[12] & 1));
-    printf("e1000: sent %u bytes, done %s\n", n, (((volatile uint8_t*)tx)[12] & 1) ? "yes" : "no");
+    printf("%s: sent %u bytes, done %s\n", nic, n, (((volatile uint8_t*)tx)[12] & 1) ? "yes" : "no");
     volatile uint8_t* st = (volatile uint8_t*)&rx[1];
     WAIT_WHILE(!(st[4] & 1));
     if (!(st[4] & 1)) {
-        printf("e1000: no reply\n");
+        printf("%s: no reply\n", nic);
         return;
     }
-    print_reply("e1000", (const uint8_t*)0x410000, *(volatile uint16_t*)st, mac);
-    printf("e1000: icr has rx/tx causes: %s\n", (r32(b + 0xc0) & 0x81) == 0x81 ? "yes" : "no");
+    print_reply(nic, (const uint8_t*)0x410000, *(volatile uint16_t*)st, mac);
+    printf("%s: icr has rx/tx causes: %s\n", nic, (r32(b + 0xc0) & 0x81) == 0x81 ? "yes" : "no");
 }
 
 /* ---- virtio (modern PCI) ---- */
@@ -325,8 +406,53 @@ static void i6300esb(unsigned dev) {
     printf("i6300esb: timeout flag %s\n", (r16(b + 0xc) & 0x200) ? "set" : "clear");
 }
 
+/* -append watchdog: arm with the output enabled and wait for -watchdog-action. The timeout
+ * flag (reload register bit 9) survives the reset it causes, so the second boot sees it. */
+static int watchdog_mode(void) {
+    unsigned esb = 0;
+    for (unsigned dev = 0; dev < 32 && !esb; dev++) {
+        if (cfg_read(dev, 0) == 0x25ab8086u) esb = dev;
+    }
+    if (!esb) {
+        printf("watchdog: no i6300esb\n");
+        return 2;
+    }
+    assign_bars(esb);
+    const uint64_t b = bars[esb][0];
+    if (r16(b + 0xc) & 0x200) {
+        printf("watchdog: second boot, timeout flag set\n");
+        return 0;
+    }
+    printf("watchdog: first boot, arming\n");
+    cfg_write16(esb, 0x60, 0x00); /* output enabled, 1 kHz */
+    esb_unlock(b);
+    w32(b + 0x0, 2);
+    esb_unlock(b);
+    w32(b + 0x4, 2);
+    esb_unlock(b);
+    w16(b + 0xc, 0x100);
+    cfg_write8(esb, 0x68, 0x02);
+    WAIT_WHILE(1);
+    printf("watchdog: no action taken\n");
+    return 3;
+}
+
+/* The -append text, from hvm_start_info.cmdline_paddr (offset 24). */
+static int cmdline_has(const char* word) {
+    const uint64_t at = *(volatile uint64_t*)((uint64_t)pvh_start_info + 24);
+    if (!at) return 0;
+    const char* c = (const char*)at;
+    for (unsigned i = 0; c[i] && i < 1024; i++) {
+        unsigned k = 0;
+        while (word[k] && c[i + k] == word[k]) k++;
+        if (!word[k] && (i == 0 || c[i - 1] == ' ') && (c[i + k] == 0 || c[i + k] == ' ')) return 1;
+    }
+    return 0;
+}
+
 int main(void) {
-    unsigned found[4] = {0, 0, 0, 0}; /* e1000, virtio-net, rtl8139, virtio-rng */
+    if (cmdline_has("watchdog")) return watchdog_mode();
+    unsigned found[5] = {0, 0, 0, 0, 0}; /* e1000, virtio-net, rtl8139, virtio-rng, e1000e */
     unsigned esb = 0;
     for (unsigned dev = 0; dev < 32; dev++) {
         const uint32_t id = cfg_read(dev, 0);
@@ -338,12 +464,14 @@ int main(void) {
             case 0x10411af4: found[1] = dev; break;
             case 0x813910ec: found[2] = dev; break;
             case 0x10441af4: found[3] = dev; break;
+            case 0x10d38086: found[4] = dev; break;
             case 0x25ab8086: esb = dev; break;
             default: continue;
         }
         assign_bars(dev);
     }
-    if (found[0]) e1000(found[0]);
+    if (found[0]) e1000(found[0], "e1000", 0);
+    if (found[4]) e1000(found[4], "e1000e", 1);
     if (found[3]) virtio_rng(found[3]);
     if (found[1]) virtio_net(found[1]);
     if (found[2]) rtl8139(found[2]);

@@ -1,8 +1,9 @@
 // Firmware services of the AArch64 boards: PSCI through `hvc #0` and Arm semihosting
-// through `hlt #0xf000`, as QEMU provides them for -kernel boots.
+// through `hlt #0xf000`, as QEMU provides them for -kernel boots; and the board's IRQ source.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "base/char_backend.h"
 #include "base/run_control.h"
@@ -53,6 +54,11 @@ public:
 
     HvcResult hvc(A64State& cpu, uint16_t imm) override;
     bool semihosting(A64State& cpu) override;
+    bool irq_asserted(A64State& cpu) override { return irq_source_ && irq_source_(cpu); }
+
+    // The board's interrupt controller output (evaluated with the CPU's state: the generic
+    // timer's conditions live there). Unset: the IRQ input is only A64Frontend::set_irq_line.
+    void set_irq_source(std::function<bool(A64State&)> source) { irq_source_ = std::move(source); }
 
     // CPU_OFF leaves the only CPU powered down: the accelerator idles.
     bool cpu_powered_off() const { return cpu_off_; }
@@ -67,6 +73,7 @@ private:
     uint64_t ram_base_, ram_size_;
     bool cpu_off_ = false;
     uint64_t start_ns_ = 0;
+    std::function<bool(A64State&)> irq_source_;
 };
 
 }  // namespace corvid

@@ -39,18 +39,27 @@ struct Ring {
 };
 }  // namespace
 
-E1000::E1000(const NicConfig& nic, const PciDeviceHost& host)
-    : PciDevice("e1000", {0x8086, 0x100e, 0x03, 0x020000, 0}, host), mac_(nic.mac), regs_(kRegEnd / 4) {
+const E1000Model kE1000Model82540em{"e1000", 0x100e, 0x03, 0x40, E1000::kEerdDone, 8, 0xff, true, false, 0x0c20};
+// PHY: the 82574's integrated BM PHY (id 0x0141:0x0cb1).
+const E1000Model kE1000Model82574l{"e1000e", 0x10d3, 0x00, 0x20, E1000::kEerdDone82574, 2, 0x3fff, false, true, 0x0cb1};
+
+E1000::E1000(const NicConfig& nic, const PciDeviceHost& host, const E1000Model& model)
+    : PciDevice(model.type, {0x8086, model.device_id, model.revision, 0x020000, 0}, host),
+      model_(model), mac_(nic.mac), regs_(kRegEnd / 4) {
     add_bar(0, BarType::kMem32, kMmioSize, &mmio_, kAccess4);
-    add_bar(1, BarType::kIo, kIoSize, &io_, kAccess4);
+    if (model_.pcie) {
+        // The 82574L's layout: NVM flash window in BAR1, I/O in BAR2. Its MSI-X table (BAR3)
+        // is left out: the x86 boards have no local APIC to deliver message interrupts, and
+        // a capability that accepts vectors which never fire would mislead drivers. INTx works.
+        add_bar(1, BarType::kMem32, kFlashSize, &flash_, kAccessAny);
+        add_bar(2, BarType::kIo, model_.io_size, &io_, kAccess4);
+        add_pcie_capability();
+    } else {
+        add_bar(1, BarType::kIo, model_.io_size, &io_, kAccess4);
+    }
     finish_config();
-    for (unsigned i = 0; i < 3; i++) eeprom_[i] = static_cast<uint16_t>(mac_[2 * i] | mac_[2 * i + 1] << 8);
-    eeprom_[0x0a] = 0x4408;  // init control 1 (as QEMU's template)
-    eeprom_[0x0d] = 0x100e;  // device id
-    eeprom_[0x0e] = 0x8086;  // vendor id
-    uint16_t sum = 0;
-    for (unsigned i = 0; i < kEepromWords - 1; i++) sum = static_cast<uint16_t>(sum + eeprom_[i]);
-    eeprom_[kEepromWords - 1] = static_cast<uint16_t>(kEepromChecksum - sum);
+    build_eeprom();
+    microwire_ = MicrowireEeprom(eeprom_);
     reset_registers();
     port_ = std::make_unique<NicPort>(nic.backend, host.clock, [this](const uint8_t* d, size_t n) { return receive(d, n); });
 }
@@ -62,13 +71,47 @@ void E1000::reset() {
     reset_registers();
 }
 
+// An endpoint PCI Express capability (version 2): 2.5 GT/s x1 link, 128-byte payloads. There
+// is no link to train, so the link status reads as trained from the start.
+void E1000::add_pcie_capability() {
+    const unsigned at = add_capability(0x10, 0x3c);
+    if (!at) return;
+    set_reg(at + 2, 2, 0x0002);                          // version 2, endpoint
+    set_reg(at + 4, 4, 0x0000'8000);                     // device caps: role-based error reporting
+    set_reg(at + 8, 2, 0x2810, 0x7cff);                  // device control: 512-byte read requests, no snoop
+    set_reg(at + 0x0c, 4, 0x0001'0411);                  // link caps: 2.5 GT/s, x1, L0s
+    set_reg(at + 0x10, 2, 0x0000, 0x01c3);               // link control
+    set_reg(at + 0x12, 2, 0x1011);                       // link status: 2.5 GT/s, x1, slot clock
+}
+
+// The words software reads (8254x manual table 5-1, 82574 datasheet table 6-1): MAC address,
+// init control, IDs, and the checksum word making words 0-0x3f sum to 0xBABA.
+void E1000::build_eeprom() {
+    eeprom_.fill(0);
+    for (unsigned i = 0; i < 3; i++) eeprom_[i] = static_cast<uint16_t>(mac_[2 * i] | mac_[2 * i + 1] << 8);
+    eeprom_[0x0a] = 0x4408;  // init control 1 (as QEMU's template)
+    eeprom_[0x0b] = 0x0000;  // subsystem id
+    eeprom_[0x0c] = 0x0000;  // subsystem vendor id
+    eeprom_[0x0d] = model_.device_id;
+    eeprom_[0x0e] = 0x8086;  // vendor id
+    uint16_t sum = 0;
+    for (unsigned i = 0; i < kEepromWords - 1; i++) sum = static_cast<uint16_t>(sum + eeprom_[i]);
+    eeprom_[kEepromWords - 1] = static_cast<uint16_t>(kEepromChecksum - sum);
+}
+
+uint32_t E1000::eecd_reset_value() const {
+    // 82574: NVM present and its auto-read after reset complete (bit 9), which drivers wait for.
+    return model_.microwire ? 0u : static_cast<uint32_t>(MicrowireEeprom::kPres) | static_cast<uint32_t>(kEecdAutoRd);
+}
+
 void E1000::reset_registers() {
     std::fill(regs_.begin(), regs_.end(), 0);
     tx_frame_.clear();
     tx_overflow_ = false;
     ioaddr_ = 0;
     regs_[kStatus / 4] = 0x80 | 0x2 | 0x1;  // 1000 Mb/s, link up, full duplex
-    regs_[kEecd / 4] = 0x100;                // EEPROM present
+    regs_[kEecd / 4] = eecd_reset_value();
+    microwire_.reset();
     regs_[kRal0 / 4] = static_cast<uint32_t>(mac_[0] | mac_[1] << 8 | mac_[2] << 16 | mac_[3] << 24);
     regs_[kRah0 / 4] = static_cast<uint32_t>(mac_[4] | mac_[5] << 8) | 0x8000'0000u;  // address valid
     if (irq_level()) set_irq(false);
@@ -79,7 +122,7 @@ uint16_t E1000::phy_read(unsigned reg) const {
         case 0: return 0x1140;  // control: autoneg on, full duplex, 1000 Mb/s
         case 1: return 0x796d;  // status: link up, autoneg complete
         case 2: return 0x0141;  // PHY id (M88E1011 as on the 82540EM)
-        case 3: return 0x0c20;
+        case 3: return model_.phy_id2;
         case 4: return 0x0de1;
         case 5: return 0x41e1;
         case 0x11: return 0xbc00;  // specific status: 1000 Mb/s, full duplex, link
@@ -116,6 +159,7 @@ uint32_t E1000::mmio_read(uint32_t offset) {
         }
         case kIms: return r;
         case kIcs: case kImc: return 0;  // write-only
+        case kEecd: return model_.microwire ? microwire_.read() : r;
         default: return r;
     }
 }
@@ -137,23 +181,15 @@ void E1000::mmio_write(uint32_t offset, uint32_t value) {
             return;
         case kStatus: return;  // read-only
         case kEecd:
-            // Bit-banged Microwire access is not modelled (drivers use EERD): keep the request
-            // and grant bits and EEPROM-present.
-            r = (value & 0x0000'00c0u) | 0x100;
-            return;
-        case kEerd: {
-            const unsigned addr = (value >> 8) & 0xff;
-            if (!(value & kEerdStart)) {
-                r = value & ~kEerdDone;
-                return;
+            if (model_.microwire) {
+                microwire_.write(value);
+            } else {
+                // Request and grant (granted at once: nothing else uses the NVM).
+                r = eecd_reset_value() | (value & MicrowireEeprom::kReq);
+                if (value & MicrowireEeprom::kReq) r |= MicrowireEeprom::kGnt;
             }
-            // Out-of-range words read as zero; the address is never used as an index
-            // without the bound check.
-            const uint16_t data = addr < kEepromWords ? eeprom_[addr] : 0;
-            if (addr >= kEepromWords) guest_error("EERD read of EEPROM word 0x{:x}", addr);
-            r = (static_cast<uint32_t>(data) << 16) | (addr << 8) | kEerdDone;
             return;
-        }
+        case kEerd: write_eerd(value); return;
         case kMdic: {
             const unsigned phy = (value >> 21) & 0x1f, reg = (value >> 16) & 0x1f, op = (value >> 26) & 3;
             uint32_t v = value & 0x03ff'ffffu;
@@ -183,6 +219,21 @@ void E1000::mmio_write(uint32_t offset, uint32_t value) {
         case kGprc: case kGptc: case kTpr: case kTpt: return;
         default: r = value; return;
     }
+}
+
+void E1000::write_eerd(uint32_t value) {
+    uint32_t& r = regs_[kEerd / 4];
+    const unsigned shift = model_.eerd_addr_shift;
+    const unsigned addr = (value >> shift) & model_.eerd_addr_mask;
+    if (!(value & kEerdStart)) {
+        r = value & ~model_.eerd_done;
+        return;
+    }
+    // Out-of-range words read as zero; the address is never used as an index without the
+    // bound check.
+    const uint16_t data = addr < kEepromWords ? eeprom_[addr] : 0;
+    if (addr >= kEepromWords) guest_error("EERD read of EEPROM word 0x{:x}", addr);
+    r = (static_cast<uint32_t>(data) << 16) | (addr << shift) | model_.eerd_done;
 }
 
 void E1000::transmit() {
@@ -330,25 +381,35 @@ void E1000::Io::write(uint64_t offset, uint64_t value, unsigned) {
     else if (offset == 4) self->mmio_write(self->ioaddr_ & (kMmioSize - 1), static_cast<uint32_t>(value));
 }
 
-void register_e1000_type(TypeRegistry& r) {
+namespace {
+void register_model(TypeRegistry& r, const E1000Model& model, const char* description) {
     TypeInfo t;
-    t.name = "e1000";
-    t.description = "Intel 82540EM Gigabit Ethernet";
+    t.name = model.type;
+    t.description = description;
     // Descriptor rings are bounds-checked and walked at most once per doorbell, packets are
-    // capped at 64 KiB, EEPROM/PHY indexes are checked: declared secure.
+    // capped at 64 KiB, EEPROM/PHY indexes are checked, the Microwire state machine indexes
+    // its words modulo their count: declared secure. The 82574L is the same code plus a
+    // constant capability and a blank flash window.
     t.security = Security::kSecure;
+    const E1000Model* m = &model;
     register_pci_device_type(
         r, std::move(t),
-        [](const OptionList& props, const PciDeviceHost& host) -> Result<std::unique_ptr<PciDevice>> {
-            auto nic = parse_nic_options("e1000", props, NetRegistry::global());
+        [m](const OptionList& props, const PciDeviceHost& host) -> Result<std::unique_ptr<PciDevice>> {
+            auto nic = parse_nic_options(m->type, props, NetRegistry::global());
             if (!nic) return make_error(nic.error());
-            return std::unique_ptr<PciDevice>(std::make_unique<E1000>(*nic, host));
+            return std::unique_ptr<PciDevice>(std::make_unique<E1000>(*nic, host, *m));
         },
-        [](const OptionList& props) -> Status {
-            auto nic = parse_nic_options("e1000", props, NetRegistry::global(), {}, false);
+        [m](const OptionList& props) -> Status {
+            auto nic = parse_nic_options(m->type, props, NetRegistry::global(), {}, false);
             if (!nic) return make_error(nic.error());
             return {};
         });
+}
+}  // namespace
+
+void register_e1000_type(TypeRegistry& r) {
+    register_model(r, kE1000Model82540em, "Intel 82540EM Gigabit Ethernet");
+    register_model(r, kE1000Model82574l, "Intel 82574L GbE Controller");
 }
 
 }  // namespace corvid

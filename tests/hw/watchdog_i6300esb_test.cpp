@@ -84,6 +84,28 @@ TEST(WatchdogI6300esb, TwoStagesThenReset) {
     EXPECT_EQ(w.dev->mmio_read(I6300Esb::kReload, 2), I6300Esb::kReloadTimeout);
 }
 
+// The guest tells a watchdog reboot from a cold boot by this flag (the driver guest's
+// watchdog-reset run): it must survive the reset it caused and clear only when written.
+TEST(WatchdogI6300esb, TimeoutFlagSurvivesResetUntilCleared) {
+    Wdt w;
+    w.set_timers(1, 1);
+    w.dev->config_write(I6300Esb::kConfigReg, 0, 2);
+    w.dev->config_write(I6300Esb::kLockReg, I6300Esb::kLockEnable, 1);
+    EXPECT_EQ(w.dev->mmio_read(I6300Esb::kReload, 2), 0u);
+    w.step(w.dev->stage_ns(1));
+    w.step(w.dev->stage_ns(1));
+    ASSERT_TRUE(w.rc.reset_requested());
+    w.dev->reset();
+    EXPECT_FALSE(w.dev->enabled());
+    EXPECT_FALSE(w.dev->running());
+    EXPECT_EQ(w.dev->mmio_read(I6300Esb::kReload, 2), I6300Esb::kReloadTimeout);
+    w.dev->mmio_write(I6300Esb::kReload, I6300Esb::kReloadTimeout, 2);  // without unlock: ignored
+    EXPECT_EQ(w.dev->mmio_read(I6300Esb::kReload, 2), I6300Esb::kReloadTimeout);
+    w.unlock();
+    w.dev->mmio_write(I6300Esb::kReload, I6300Esb::kReloadTimeout, 2);
+    EXPECT_EQ(w.dev->mmio_read(I6300Esb::kReload, 2), 0u);
+}
+
 TEST(WatchdogI6300esb, ReloadRestartsStageOne) {
     Wdt w;
     w.set_timers(4, 4);
