@@ -32,6 +32,7 @@ protected:
 };
 
 std::unique_ptr<DeviceDriver> make_e1000_driver();
+std::unique_ptr<DeviceDriver> make_e1000e_driver();  // 82574L, same model as e1000
 std::unique_ptr<DeviceDriver> make_rtl8139_driver();
 std::unique_ptr<DeviceDriver> make_esb_driver();
 std::unique_ptr<DeviceDriver> make_virtio_pci_net_driver();

@@ -68,14 +68,24 @@ enum : uint64_t {
     kRal0 = 0x5400, kRah0 = 0x5404,
 };
 
+// The 82540EM (e1000) and the 82574L (e1000e) share the model; they differ here in where
+// the I/O window is (BAR1 / BAR2, the 82574 has a flash window in BAR1) and in EERD's layout
+// (done bit 4 and address << 8 / done bit 1 and address << 2).
 class E1000Driver : public PciDriverBase {
 public:
-    E1000Driver() : PciDriverBase(0x20) { nic_ = true; }
+    explicit E1000Driver(bool is_82574)
+        : PciDriverBase(0x20),
+          name_(is_82574 ? "e1000e" : "e1000"),
+          io_bar_(is_82574 ? 2 : 1),
+          eerd_shift_(is_82574 ? 2 : 8),
+          eerd_done_(is_82574 ? 0x2 : 0x10) {
+        nic_ = true;
+    }
 
     void annotate(std::vector<Window>& bars) override {
         bars[0].regs = {kCtrl, kStatus, kEecd, kEerd, kMdic, kIcr, kIcs, kIms, kImc, kRctl, kTctl, kRdbal, kRdbah,
                         kRdlen, kRdh, kRdt, kTdbal, kTdbah, kTdlen, kTdh, kTdt, kGprc, kGptc, kMta, kRal0, kRah0};
-        bars[1].regs = {0, 4};  // IOADDR / IODATA
+        bars[io_bar_].regs = {0, 4};  // IOADDR / IODATA
     }
 
     void structured(Fuzzer& fz) override {
@@ -129,7 +139,7 @@ public:
             }
             case 4: {
                 // EEPROM and PHY reads, the statistics, the interrupt cause.
-                fz.reg_write(m, kEerd, 1 | fz.u(128) << 8, 4);
+                fz.reg_write(m, kEerd, 1 | fz.u(128) << eerd_shift_, 4);
                 (void)fz.reg_read(m, kEerd, 4);
                 fz.reg_write(m, kMdic, static_cast<uint32_t>(fz.u(32)) << 16 | 1u << 21 | 2u << 26, 4);
                 rx_seen_ += fz.reg_read(m, kGprc, 4);
@@ -138,7 +148,7 @@ public:
             }
             default: {
                 // Through the I/O window: IOADDR then IODATA.
-                const Window& io = bars_[1];
+                const Window& io = bars_[io_bar_];
                 if (!io.size) return;
                 fz.reg_write(io, 0, fz.u(0x6000) & ~3ull, 4);
                 if (fz.u(2)) {
@@ -152,14 +162,16 @@ public:
 
     void check_works(Fuzzer& fz) override {
         const Window& m = bars_[0];
-        if (!(fz.reg_read(m, kStatus, 4) & 0x2)) fz.fail("e1000: link down after reset");
+        if (!(fz.reg_read(m, kStatus, 4) & 0x2)) fz.fail(name_ + ": link down after reset");
         // EEPROM words 0-2 hold the MAC, which RAL0/RAH0 also hold after reset.
         const uint64_t ral = fz.reg_read(m, kRal0, 4), rah = fz.reg_read(m, kRah0, 4);
         for (unsigned w = 0; w < 3; w++) {
-            fz.reg_write(m, kEerd, 1 | w << 8, 4);
+            fz.reg_write(m, kEerd, 1 | w << eerd_shift_, 4);
             const uint64_t v = fz.reg_read(m, kEerd, 4);
             const uint64_t want = w < 2 ? (ral >> (16 * w)) & 0xffff : rah & 0xffff;
-            if (!(v & 0x10) || (v >> 16) != want) fz.fail(fmt::format("e1000: EEPROM word {} = 0x{:x}, MAC says 0x{:x}", w, v, want));
+            if (!(v & eerd_done_) || (v >> 16) != want) {
+                fz.fail(fmt::format("{}: EEPROM word {} = 0x{:x}, MAC says 0x{:x}", name_, w, v, want));
+            }
         }
         // One frame out: a descriptor, the doorbell, the frame at the peer, DD written back.
         fz.board().drain_tx(0);
@@ -176,8 +188,8 @@ public:
         fz.reg_write(m, kTdt, 0, 4);
         fz.reg_write(m, kTctl, 0x2, 4);
         fz.reg_write(m, kTdt, 1, 4);
-        if (const uint64_t n = fz.board().drain_tx(0); n != 1) fz.fail(fmt::format("e1000: {} frames at the peer, not 1", n));
-        if (!(fz.read(ring + 12, 1) & 1)) fz.fail("e1000: TX descriptor not marked done");
+        if (const uint64_t n = fz.board().drain_tx(0); n != 1) fz.fail(fmt::format("{}: {} frames at the peer, not 1", name_, n));
+        if (!(fz.read(ring + 12, 1) & 1)) fz.fail(name_ + ": TX descriptor not marked done");
         // One frame in. Frames injected during the fuzz still wait in the queue; enabling RX
         // would take them first.
         fz.board().drop_rx(0);
@@ -195,20 +207,24 @@ public:
         std::fill(in.begin(), in.begin() + 6, 0xff);
         fz.board().peer(0)->send(in.data(), in.size());
         fz.clock_step(0);
-        if (!(fz.read(rring + 12, 1) & 1)) fz.fail("e1000: RX descriptor not marked done");
+        if (!(fz.read(rring + 12, 1) & 1)) fz.fail(name_ + ": RX descriptor not marked done");
         if (fz.read(rbuf + 6, 8) != 0x5a5a5a5a5a5a5a5aull) {
-            fz.fail(fmt::format("e1000: received frame not in the buffer (descriptor 0x{:016x} 0x{:016x}, buffer 0x{:016x})",
+            fz.fail(fmt::format("{}: received frame not in the buffer (descriptor 0x{:016x} 0x{:016x}, buffer 0x{:016x})", name_,
                                 fz.read(rring, 8), fz.read(rring + 8, 8), fz.read(rbuf, 8)));
         }
     }
 
     std::string coverage_failure() const override {
-        if (!tx_frames_) return "e1000 never transmitted";
-        if (!rx_seen_) return "e1000 never received (GPRC stayed 0)";
+        if (!tx_frames_) return name_ + " never transmitted";
+        if (!rx_seen_) return name_ + " never received (GPRC stayed 0)";
         return {};
     }
 
 private:
+    const std::string name_;
+    const unsigned io_bar_;      // the IOADDR/IODATA window
+    const unsigned eerd_shift_;  // EERD address field
+    const uint32_t eerd_done_;   // EERD done bit
     uint64_t tx_ring_ = 0, rx_ring_ = 0;
     uint32_t tx_count_ = 0, rx_count_ = 0, tdt_ = 0, rdt_ = 0;
     uint64_t rx_seen_ = 0;
@@ -332,7 +348,10 @@ public:
 }  // namespace
 
 std::unique_ptr<DeviceDriver> make_e1000_driver() {
-    return std::make_unique<E1000Driver>();
+    return std::make_unique<E1000Driver>(false);
+}
+std::unique_ptr<DeviceDriver> make_e1000e_driver() {
+    return std::make_unique<E1000Driver>(true);
 }
 std::unique_ptr<DeviceDriver> make_rtl8139_driver() {
     return std::make_unique<Rtl8139Driver>();

@@ -48,6 +48,7 @@ std::vector<Target> make_targets() {
     t.push_back({"pci_host_q35", x86, "q35", {{"e1000,addr=4", true}}, [] { return make_pci_host_driver(true); }});
     t.push_back({"e1000", x86, "pc", {{"e1000,addr=4", true}}, make_e1000_driver});
     t.push_back({"e1000_q35", x86, "q35", {{"e1000,addr=4", true}}, make_e1000_driver});
+    t.push_back({"e1000e", x86, "q35", {{"e1000e,addr=4", true}}, make_e1000e_driver});
     t.push_back({"rtl8139", x86, "pc", {{"rtl8139,addr=5", true}}, make_rtl8139_driver});
     t.push_back({"virtio_net_pci", x86, "pc", {{"virtio-net-pci,addr=7", true}}, make_virtio_pci_net_driver});
     t.push_back({"virtio_rng_pci", x86, "q35", {{"virtio-rng-pci,addr=8", false}}, make_virtio_pci_rng_driver});
