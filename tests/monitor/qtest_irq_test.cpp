@@ -53,6 +53,14 @@ struct PcSession {
     } discard;
 };
 
+// ICW1-4 to the master PIC with every input unmasked, so that a delivered line asserts INTR.
+bool program_master_pic(QtestSession& s) {
+    for (const char* c : {"outb 0x20 0x11", "outb 0x21 0x20", "outb 0x21 0x04", "outb 0x21 0x01", "outb 0x21 0x00"}) {
+        if (s.execute(c) != "OK\n") return false;
+    }
+    return true;
+}
+
 TEST(QtestIrq, InterceptRepliesFollowQemu) {
     PcSession pc;
     QtestSession& s = *pc.session;
@@ -105,9 +113,7 @@ TEST(QtestIrq, InterceptedLinesAreReportedAndStillDelivered) {
     QtestSession& s = *pc.session;
     auto* pic = dynamic_cast<I8259Pair*>(pc.machine->x86_interrupts());
     ASSERT_NE(pic, nullptr);
-    // Program the PIC (ICW1-4, all unmasked) so that a delivered IRQ4 asserts INTR.
-    for (const char* c : {"outb 0x20 0x11", "outb 0x21 0x20", "outb 0x21 0x04", "outb 0x21 0x01", "outb 0x21 0x00"})
-        ASSERT_EQ(s.execute(c), "OK\n");
+    ASSERT_TRUE(program_master_pic(s));
     ASSERT_EQ(s.execute("irq_intercept_in ioapic"), "OK\n");
     EXPECT_EQ(s.execute("outb 0x3f9 0x02"), "OK\n");
     EXPECT_EQ(pc.take_events(), "IRQ raise 4\n");
@@ -122,8 +128,7 @@ TEST(QtestIrq, InterceptOutReportsIntr) {
     PcSession pc;
     QtestSession& s = *pc.session;
     ASSERT_EQ(s.execute("irq_intercept_out /machine/unattached/device[0]"), "OK\n");
-    for (const char* c : {"outb 0x20 0x11", "outb 0x21 0x20", "outb 0x21 0x04", "outb 0x21 0x01", "outb 0x21 0x00"})
-        ASSERT_EQ(s.execute(c), "OK\n");
+    ASSERT_TRUE(program_master_pic(s));
     EXPECT_EQ(s.execute("outb 0x3f9 0x02"), "OK\n");
     EXPECT_EQ(pc.take_events(), "IRQ raise 0\n");               // INTR is the PIC's only output
     EXPECT_TRUE(pc.machine->x86_interrupts()->intr_pending());  // still delivered
@@ -175,8 +180,7 @@ TEST(QtestIrq, SetIrqInDrivesAPicInput) {
     QtestSession& s = *pc.session;
     auto* pic = dynamic_cast<I8259Pair*>(pc.machine->x86_interrupts());
     ASSERT_NE(pic, nullptr);
-    for (const char* c : {"outb 0x20 0x11", "outb 0x21 0x20", "outb 0x21 0x04", "outb 0x21 0x01", "outb 0x21 0x00"})
-        ASSERT_EQ(s.execute(c), "OK\n");
+    ASSERT_TRUE(program_master_pic(s));
     EXPECT_EQ(s.execute("set_irq_in ioapic unnamed-gpio-in 5 1"), "OK\n");
     EXPECT_TRUE(pic->intr_pending());
     EXPECT_EQ(pic->chip(0).irr & 0x20, 0x20);
