@@ -8,13 +8,6 @@
 namespace corvid::ir {
 namespace {
 
-constexpr OpInfo kOps[] = {
-#define OPCODE(name, text, res, a0, a1, a2, flags) {text, Kind::res, {Kind::a0, Kind::a1, Kind::a2}, flags},
-#include "translator/ir/opcodes.inc"
-#undef OPCODE
-};
-static_assert(std::size(kOps) == size_t(Opcode::Count));
-
 uint64_t truncate_to(Type t, uint64_t v) {
     unsigned w = bit_width(t);
     return w >= 64 ? v : (v & ((1ull << w) - 1));
@@ -22,7 +15,6 @@ uint64_t truncate_to(Type t, uint64_t v) {
 
 }  // namespace
 
-const OpInfo& op_info(Opcode op) { return kOps[size_t(op)]; }
 
 const char* type_name(Type t) {
     switch (t) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,17 @@ struct OpInfo {
     }
 };
 
-const OpInfo& op_info(Opcode op);
+namespace detail {
+inline constexpr OpInfo kOpInfos[] = {
+#define OPCODE(name, text, res, a0, a1, a2, flags) {text, Kind::res, {Kind::a0, Kind::a1, Kind::a2}, flags},
+#include "translator/ir/opcodes.inc"
+#undef OPCODE
+};
+static_assert(std::size(kOpInfos) == size_t(Opcode::Count));
+}  // namespace detail
+
+// Inline: every pass and the backend ask for it per instruction.
+inline const OpInfo& op_info(Opcode op) { return detail::kOpInfos[size_t(op)]; }
 
 // Memory access descriptor carried in Inst::imm of Load/Store.
 enum MemFlag : uint32_t {
