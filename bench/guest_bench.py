@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Guest workload benchmark: QEMU vs Corvid on the AArch64 integer workloads (guests/a64bench).
+"""Guest workload benchmark: QEMU vs Corvid on the AArch64 builds of the integer workloads
+(guests/benchcommon, built by guests/a64bench).
 
 Runs every workload on qemu-system-aarch64 (-M virt -cpu cortex-a57) and on
 corvid-system-aarch64 (JIT), interleaved, best of N, and prints wall time, the speed ratio

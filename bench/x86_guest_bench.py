@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Guest workload benchmark: QEMU vs Corvid on the x86-64 integer workloads (guests/x86bench).
+"""Guest workload benchmark: QEMU vs Corvid on the x86-64 builds of the integer workloads
+(guests/benchcommon, the same programs as the AArch64 ones, built by guests/x86bench).
 
 Runs every workload (PVH ELF guests: loops, calls, dispatch, sort, crc32) on
 qemu-system-x86_64 -M pc (TCG) and on corvid-system-x86_64 -M pc (translator, JIT backend),

@@ -28,7 +28,7 @@ int main(void) {
         buf[i] = (uint8_t)(x >> 16);
     }
     /* Known answer first: CRC32("123456789") = 0xcbf43926. */
-    if (crc32(0, (const uint8_t*)"123456789", 9) != 0xcbf43926u) uart_printf("crc32: WRONG known answer\n");
+    if (crc32(0, (const uint8_t*)"123456789", 9) != 0xcbf43926u) bench_printf("crc32: WRONG known answer\n");
     uint32_t crc = 0;
     const int passes = SCALE(2000, 40);
     for (int r = 0; r < passes; ++r) crc = crc32(crc, buf, BUF);

@@ -64,7 +64,7 @@ int main(void) {
         quicksort(data, 0, N - 1);
         for (long i = 0; i < N; ++i) {
             if (i > 0 && data[i - 1] > data[i]) {
-                uart_printf("sort: NOT SORTED at %d\n", (int)i);
+                bench_printf("sort: NOT SORTED at %d\n", (int)i);
                 break;
             }
             sum = sum * 31 + data[i];
