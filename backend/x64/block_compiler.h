@@ -60,10 +60,34 @@ inline constexpr uint32_t kJumpTableMask = (1u << kJumpTableBits) - 1;
 // offset as (pc & (mask << 2)) * 8.
 constexpr uint32_t jump_hash(uint64_t pc) { return uint32_t(pc >> 2) & kJumpTableMask; }
 
+// Data after the `call thunk` of a cold stub (see Thunks in x64_backend.h).
+struct ExitStubData {
+    uint64_t tb;
+    uint64_t pc;
+    uint64_t packed;  // pack_exit()
+};
+static_assert(sizeof(ExitStubData) == 24);
+
+// Read by the slow-path glue with memcpy (the data follows a call: no alignment).
+struct SlowStubData {
+    uint64_t pc;
+    uint64_t imm;     // store value when value_reg == kNoReg
+    int32_t resume;   // where the block continues, relative to this data's first byte
+    uint32_t flags;   // IR memory flags
+    uint8_t addr_reg;
+    uint8_t value_reg;  // load: destination; store: source (or kNoReg: imm)
+    uint8_t type;       // load: ir::Type of the result (the helper's value is truncated to it)
+    uint8_t pad[5] = {};
+    static constexpr uint8_t kNoReg = 0xff;
+};
+static_assert(sizeof(SlowStubData) == 32);
+
+// Registers the allocator hands out (REGALLOC.md); the slow-path thunks save and restore them.
+inline constexpr uint8_t kAllocatableRegs[] = {kRbx, kRbp, kRsi, kRdi, 8, 9, 10, 11, 12, 13, 14};
+
 struct CompileEnv {
     uint64_t exit_addr = 0;  // trampoline epilogue (absolute)
-    SlowLoadFn slow_load = nullptr;
-    SlowStoreFn slow_store = nullptr;
+    Thunks thunks;
     const JumpEntry* jump_table = nullptr;
     bool count_insns = false;
     bool has_popcnt = true;  // x86-64 baseline (v1) does not guarantee POPCNT
@@ -79,15 +103,15 @@ struct CompileOutput {
     std::vector<AbsJump> abs_jumps;
     unsigned num_sites = 0;
     uint32_t site_off[2] = {0, 0};  // offsets of the patchable rel32 fields (4-aligned)
-    asmjit::Label stub[2];          // where an unlinked site jumps
+    uint32_t stub_off[2] = {0, 0};  // where an unlinked site jumps
     // The call's return-stack hint (PushReturnHint): an 8-aligned imm64 holding the host code
-    // its return goes to, patched by link()/unlink() of kReturnSlot; unlinked: ret_stub.
-    // ret_probe_stub probes the indirect-jump table instead, for returns that cannot be linked
+    // its return goes to, patched by link()/unlink() of kReturnSlot; unlinked: ret_stub_off.
+    // ret_probe_off probes the indirect-jump table instead, for returns that cannot be linked
     // (ret_linkable false: on another page than the block).
     bool has_ret_site = false;
     bool ret_linkable = false;
     uint32_t ret_site_off = 0;
-    asmjit::Label ret_stub, ret_probe_stub;
+    uint32_t ret_stub_off = 0, ret_probe_off = 0;
     std::vector<uint32_t> inst_offsets;  // hot-code offset of each IR inst, plus the end
     uint32_t entry_end = 0;              // end of the block-entry check
 };
@@ -96,13 +120,22 @@ struct CompileOutput {
 struct ColdStub {
     enum class Kind : uint8_t { kExitRequest, kLink, kSlowLoad, kSlowStore, kReturnLink, kReturnProbe };
     Kind kind = Kind::kExitRequest;
-    asmjit::Label label, back;
+    int32_t jcc_field = -1;     // the rel32 of the `jne` that reaches it (patched once placed)
+    uint32_t back = 0;          // slow paths: offset where the block continues
     uint8_t addr = 0, dst = 0;  // host registers of the address / the load result
     ir::Type type = ir::Type::Void;
     unsigned slot = 0, size = 0;
     asmjit::Operand value;      // store value (register or immediate)
-    uint32_t live = 0;          // caller-saved registers to preserve
     uint64_t flags = 0, pc = 0;
+};
+
+// A fixed host-code sequence encoded once by asmjit and copied into blocks: the entry check
+// and the TLB probe of each (address register, size, load/store). Both end in a `jne rel32` to
+// a cold stub, resolved when the stub is placed.
+struct CodeTemplate {
+    uint8_t len = 0;  // 0: not built yet
+    uint8_t jcc_field = 0;
+    uint8_t bytes[48];
 };
 
 // Per-compile working storage, owned by the backend so that compiles do not allocate.
@@ -136,6 +169,8 @@ struct CompileScratch {
     std::vector<uint8_t> flag_store_ok;                    // SetState reached with its flags live
     std::vector<std::pair<uint32_t, uint32_t>> prezero;    // (producer, state offset)
     asmjit::CodeHolder code;  // reset, not rebuilt, between compiles
+    CodeTemplate entry_check;
+    CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
 };
 
 // How an instruction relates to the host flags (see flag_fusion.cpp).
@@ -209,9 +244,6 @@ private:
     void end_inst(uint32_t i);
     void free_value(ValueId v);
     void evict_caller_saved(uint32_t i);
-    uint32_t live_caller_saved(uint32_t i) const;  // mask of caller-saved regs live after i
-    void save_regs(uint32_t mask);
-    void restore_regs(uint32_t mask);
     asmjit::x86::Mem slot_mem(int slot, unsigned bytes) const;
 
     // ---- code (emit_alu.cpp, emit_mem.cpp, emit_exit.cpp)
@@ -239,14 +271,20 @@ private:
     void emit_exit_indirect(const ir::Inst& in);
     void emit_push_return_hint(const ir::Inst& in);
     void emit_return_hint_pop();  // rcx = target pc (stored): follow the ring's top if it matches
-    void emit_jump_probe();  // rcx = target pc
     void emit_exit_exception(const ir::Inst& in);
     void emit_exit_halt(const ir::Inst& in);
     void emit_link_site(unsigned slot, uint64_t target_pc);
     void emit_cold(const ColdStub& c);
+    // Copies `t` and makes `c` the target of its jne.
+    void embed_template(const CodeTemplate& t, ColdStub& c);
+    const CodeTemplate& tlb_template(unsigned reg, unsigned size, bool store);
+    const CodeTemplate& entry_template();
     void emit_slow_load(const ColdStub& c);
     void emit_slow_store(const ColdStub& c);
     void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);
+    void emit_exit_stub(uint64_t thunk, uint64_t pc, uint64_t packed);
+    // `call thunk` (rel32 resolved at the final address) followed by `n` bytes of data.
+    void emit_stub_call(uint64_t thunk, const void* data, size_t n);
     void jmp_abs(uint64_t target);
     void store_pc_imm(uint64_t pc);
     void mov_imm(const asmjit::x86::Gp& dst, uint64_t v);

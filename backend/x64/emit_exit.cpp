@@ -1,6 +1,7 @@
 // Block entry check, in-block control flow, terminals (patchable links, indirect-jump lookup,
 // exits to the run loop) and the per-block driver BlockCompiler::compile.
 #include <cstddef>
+#include <cstring>
 
 #include "backend/x64/block_compiler.h"
 #include "translator/ir/eval.h"
@@ -13,9 +14,9 @@ using ir::Type;
 
 void BlockCompiler::jmp_abs(uint64_t target) {
     // Raw rel32 so that the backend can resolve it against the final address itself.
-    as_.db(0xE9);
-    out_->abs_jumps.push_back({uint32_t(as_.offset()), target});
-    as_.dd(0);
+    static constexpr uint8_t kJmp[5] = {0xE9, 0, 0, 0, 0};
+    out_->abs_jumps.push_back({uint32_t(as_.offset()) + 1, target});
+    as_.embed(kJmp, sizeof(kJmp));
 }
 
 void BlockCompiler::emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause) {
@@ -26,55 +27,61 @@ void BlockCompiler::emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cau
 
 void BlockCompiler::emit_entry() {
     // Chained jumps land here: the exit request check is the only cost of a transition.
-    Label req = as_.newLabel();
-    as_.cmp(ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, exit_request))), 0);
-    as_.jne(req);
+    ColdStub c;
+    c.kind = ColdStub::Kind::kExitRequest;
+    c.pc = block_.guest_pc;
+    embed_template(entry_template(), c);
+    cold_.push_back(c);
     if (env_.count_insns && block_.guest_insns) {
         as_.add(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, insn_count))), Imm(int32_t(block_.guest_insns)));
     }
-    ColdStub c;
-    c.kind = ColdStub::Kind::kExitRequest;
-    c.label = req;
-    c.pc = block_.guest_pc;
-    cold_.push_back(c);
+}
+
+void BlockCompiler::emit_stub_call(uint64_t thunk, const void* data, size_t n) {
+    // One embed for the call and its data: the rel32 is resolved at the final address.
+    uint8_t bytes[5 + sizeof(SlowStubData) + sizeof(ExitStubData)];
+    bytes[0] = 0xE8;
+    std::memset(bytes + 1, 0, 4);
+    std::memcpy(bytes + 5, data, n);
+    out_->abs_jumps.push_back({uint32_t(as_.offset()) + 1, thunk});
+    as_.embed(bytes, 5 + n);
+}
+
+void BlockCompiler::emit_exit_stub(uint64_t thunk, uint64_t pc, uint64_t packed) {
+    const ExitStubData d{uint64_t(reinterpret_cast<uintptr_t>(&tb_)), pc, packed};
+    emit_stub_call(thunk, &d, sizeof(d));
 }
 
 void BlockCompiler::emit_cold(const ColdStub& c) {
+    const uint32_t at = uint32_t(as_.offset());
+    if (c.jcc_field >= 0) {
+        // The hot path's jne: rel32 from the end of its field (asmjit's buffer, before placing).
+        const int32_t rel = int32_t(at) - (c.jcc_field + 4);
+        std::memcpy(as_.bufferData() + c.jcc_field, &rel, 4);
+    }
     switch (c.kind) {
         case ColdStub::Kind::kSlowLoad: emit_slow_load(c); return;
         case ColdStub::Kind::kSlowStore: emit_slow_store(c); return;
         case ColdStub::Kind::kExitRequest:
-            as_.bind(c.label);
-            store_pc_imm(c.pc);
-            emit_exit_to_loop(ExitKind::kExitRequest, 0, 0);
+            emit_exit_stub(env_.thunks.exit, c.pc, pack_exit(ExitKind::kExitRequest, 0, 0));
             return;
         case ColdStub::Kind::kReturnLink:
             // A return predicted to come back here before the hint was linked: the run loop
             // links kReturnSlot (or declares it unlinkable) and continues at the target.
-            as_.bind(c.label);
-            store_pc_imm(c.pc);
-            emit_exit_to_loop(ExitKind::kLink, kReturnSlot, 0);
+            out_->ret_stub_off = at;
+            emit_exit_stub(env_.thunks.exit, c.pc, pack_exit(ExitKind::kLink, kReturnSlot, 0));
             return;
         case ColdStub::Kind::kReturnProbe:
-            as_.bind(c.label);
-            mov_imm(ax::rcx, c.pc);
-            as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
-            emit_jump_probe();
-            emit_exit_to_loop(ExitKind::kJump, 0, 0);
+            out_->ret_probe_off = at;
+            emit_exit_stub(env_.thunks.probe_exit, c.pc, pack_exit(ExitKind::kJump, 0, 0));
             return;
         case ColdStub::Kind::kLink:
-            // Not chained (yet, or never: the target is on another page): the lookup table
-            // still avoids the run loop once the engine has entered the target.
-            // Only for targets on another page: a chainable exit must reach the engine once.
-            as_.bind(c.label);
-            if ((c.pc & kPageMask) != (block_.guest_pc & kPageMask)) {
-                mov_imm(ax::rcx, c.pc);
-                as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
-                emit_jump_probe();
-            } else {
-                store_pc_imm(c.pc);
-            }
-            emit_exit_to_loop(ExitKind::kLink, c.slot, 0);
+            // Not chained (yet, or never: the target is on another page). A target on another
+            // page is looked up in the table first; a chainable one must reach the engine once.
+            out_->stub_off[c.slot] = at;
+            emit_exit_stub((c.pc & kPageMask) != (block_.guest_pc & kPageMask) ? env_.thunks.probe_exit
+                                                                                : env_.thunks.exit,
+                           c.pc, pack_exit(ExitKind::kLink, c.slot, 0));
             return;
     }
 }
@@ -82,22 +89,17 @@ void BlockCompiler::emit_cold(const ColdStub& c) {
 void BlockCompiler::emit_link_site(unsigned slot, uint64_t target_pc) {
     // The rel32 of the jmp is patched by link()/unlink() with one aligned 4-byte store, so the
     // E9 opcode goes at an offset of 3 mod 4 (blocks start 16-aligned).
-    static constexpr uint8_t kNop2[] = {0x66, 0x90}, kNop3[] = {0x0F, 0x1F, 0x00};
-    switch ((3 - as_.offset() % 4 + 4) % 4) {
-        case 1: as_.db(0x90); break;
-        case 2: as_.embed(kNop2, sizeof(kNop2)); break;
-        case 3: as_.embed(kNop3, sizeof(kNop3)); break;
-        default: break;
-    }
-    Label stub = as_.newLabel();
-    as_.db(0xE9);
-    out_->site_off[slot] = uint32_t(as_.offset());
-    as_.dd(0);
-    out_->stub[slot] = stub;
+    // One embed: the padding nop, then E9 and a zero rel32 (patched once the block is placed).
+    static constexpr uint8_t kSite[4][8] = {{0xE9, 0, 0, 0, 0},
+                                            {0x90, 0xE9, 0, 0, 0, 0},
+                                            {0x66, 0x90, 0xE9, 0, 0, 0, 0},
+                                            {0x0F, 0x1F, 0x00, 0xE9, 0, 0, 0, 0}};
+    const size_t pad = (3 - as_.offset() % 4 + 4) % 4;
+    out_->site_off[slot] = uint32_t(as_.offset() + pad + 1);
+    as_.embed(kSite[pad], pad + 5);
     tb_.link_pc[slot] = target_pc;
     ColdStub c;
     c.kind = ColdStub::Kind::kLink;
-    c.label = stub;
     c.slot = slot;
     c.pc = target_pc;
     cold_.push_back(c);
@@ -139,38 +141,14 @@ void BlockCompiler::emit_exit_cond(const ir::Inst& in) {
     out_->num_sites = 2;
 }
 
-void BlockCompiler::emit_jump_probe() {
-    // rcx = cpu->pc (already stored): follow the (pc, mode) -> code table if it has a current
-    // entry, else fall through.
-    if (!env_.jump_table) return;
-    Label miss = as_.newLabel();
-    static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
-    as_.mov(ax::eax, ax::ecx);
-    as_.and_(ax::eax, int32_t(kJumpTableMask << 2));
-    as_.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.jump_table))));
-    as_.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
-    as_.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
-    as_.jne(miss);
-    as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
-    as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
-    as_.jne(miss);
-    // No mapping change since the engine entered the block (see JumpEntry); invalidation
-    // removes entries at once (X64Backend::invalidated): no validity check either.
-    as_.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
-    as_.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
-    as_.jne(miss);
-    as_.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
-    as_.bind(miss);
-}
-
 void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
     // cpu->pc = target; a return first tries the return-stack hint, then both probe the
     // lookup table before returning to the loop.
     load_to(ax::rcx, in.args[0]);
     as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
     if (in.op == Opcode::ExitReturn && env_.return_hints) emit_return_hint_pop();
-    emit_jump_probe();
-    emit_exit_to_loop(ExitKind::kJump, 0, 0);
+    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(&tb_))));
+    jmp_abs(env_.thunks.indirect);
 }
 
 namespace {
@@ -219,15 +197,11 @@ void BlockCompiler::emit_push_return_hint(const ir::Inst& in) {
     as_.dq(0);
     as_.mov(hint_field(offsetof(ReturnHint, code), 8), ax::rcx);
     tb_.link_pc[kReturnSlot] = ret;
-    out_->ret_stub = as_.newLabel();
-    out_->ret_probe_stub = as_.newLabel();
     ColdStub c;
     c.kind = ColdStub::Kind::kReturnLink;
-    c.label = out_->ret_stub;
     c.pc = ret;
     cold_.push_back(c);
     c.kind = ColdStub::Kind::kReturnProbe;
-    c.label = out_->ret_probe_stub;
     cold_.push_back(c);
 }
 

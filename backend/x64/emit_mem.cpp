@@ -1,5 +1,6 @@
 // Guest memory access (inline softmmu TLB fast path, cold slow paths) and helper calls.
 #include <cstddef>
+#include <cstring>
 
 #include "backend/x64/block_compiler.h"
 
@@ -41,16 +42,6 @@ void load_extended(ax::Assembler& as, const ax::Gp& d, const ax::Mem& src, unsig
     }
 }
 
-// Truncates the slow path's 64-bit result in rax to type t.
-void from_rax(ax::Assembler& as, const ax::Gp& d, Type t) {
-    switch (t) {
-        case Type::I64: as.mov(ax::gpq(d.id()), ax::rax); break;
-        case Type::I32: as.mov(ax::gpd(d.id()), ax::eax); break;
-        case Type::I16: as.movzx(ax::gpd(d.id()), ax::ax); break;
-        default: as.movzx(ax::gpd(d.id()), ax::al); break;
-    }
-}
-
 }  // namespace
 
 void BlockCompiler::store_pc_imm(uint64_t pc) {
@@ -63,19 +54,73 @@ void BlockCompiler::store_pc_imm(uint64_t pc) {
     }
 }
 
+namespace {
+
+// Encodes `body` (which emits a `jne` to a cold stub through emit_jne_field and returns that
+// field's offset) once into `t`.
+template <typename Body>
+bool build_template(CodeTemplate& t, Body&& body) {
+    CodeHolder code;
+    code.init(Environment::host());
+    ax::Assembler as(&code);
+    const size_t field = body(as);
+    const size_t len = as.offset();
+    if (len > sizeof(t.bytes) || field + 4 > len) return false;
+    std::memcpy(t.bytes, as.bufferData(), len);
+    t.jcc_field = uint8_t(field);
+    t.len = uint8_t(len);
+    return true;
+}
+
+// `jne rel32` with a zero field (resolved later); returns the field's offset.
+size_t emit_jne_field(ax::Assembler& as) {
+    static constexpr uint8_t kJne[6] = {0x0F, 0x85, 0, 0, 0, 0};
+    as.embed(kJne, sizeof(kJne));
+    return as.offset() - 4;
+}
+
+}  // namespace
+
+// Block entry: the exit-request check (chained jumps land here).
+const CodeTemplate& BlockCompiler::entry_template() {
+    CodeTemplate& t = scratch_.entry_check;
+    if (t.len) return t;
+    const bool ok = build_template(t, [&](ax::Assembler& as) {
+        as.cmp(ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, exit_request))), 0);
+        return emit_jne_field(as);
+    });
+    if (!ok) fail("entry template does not fit");
+    return t;
+}
+
 // Fast path shared by loads and stores: rax = TLB entry offset, rdx = host addend, or a jump to
-// `slow` on a miss. 8 instructions before the access itself.
-static void tlb_lookup(ax::Assembler& as, const ax::Gp& addr, unsigned size, size_t tag_field, const Label& slow) {
-    as.mov(ax::rax, addr);
-    as.shr(ax::rax, kPageBits - 5);  // entry index * sizeof(TlbEntry)
-    as.and_(ax::eax, int32_t((kTlbEntries - 1) << 5));
-    as.mov(ax::rdx, addr);
-    as.and_(ax::rdx, Imm(int32_t(uint32_t(kPageMask | (size - 1)))));
-    as.cmp(ax::rdx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb_field(offsetof(TlbEntry, read_tag) + tag_field)));
-    as.jne(slow);
-    as.mov(ax::rdx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb_field(offsetof(TlbEntry, addend))));
+// the slow path on a miss. 8 instructions before the access itself.
+const CodeTemplate& BlockCompiler::tlb_template(unsigned reg, unsigned size, bool store) {
+    const unsigned log2 = size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
+    CodeTemplate& t = scratch_.tlb_probe[reg & 15][log2][store ? 1 : 0];
+    if (t.len) return t;
+    const int32_t tag = tlb_field(store ? offsetof(TlbEntry, write_tag) : offsetof(TlbEntry, read_tag));
+    const bool ok = build_template(t, [&](ax::Assembler& as) {
+        const ax::Gp addr = ax::gpq(reg);
+        as.mov(ax::rax, addr);
+        as.shr(ax::rax, kPageBits - 5);  // entry index * sizeof(TlbEntry)
+        as.and_(ax::eax, int32_t((kTlbEntries - 1) << 5));
+        as.mov(ax::rdx, addr);
+        as.and_(ax::rdx, Imm(int32_t(uint32_t(kPageMask | (size - 1)))));
+        as.cmp(ax::rdx, ax::qword_ptr(ax::r15, ax::rax, 0, tag));
+        const size_t field = emit_jne_field(as);
+        as.mov(ax::rdx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb_field(offsetof(TlbEntry, addend))));
+        return field;
+    });
+    if (!ok) fail("TLB probe template does not fit");
+    return t;
 }
 static_assert(sizeof(TlbEntry) == 32, "the fast path scales the index by 32");
+
+void BlockCompiler::embed_template(const CodeTemplate& t, ColdStub& c) {
+    c.jcc_field = int32_t(as_.offset() + t.jcc_field);
+    as_.embed(t.bytes, t.len);
+}
 
 void BlockCompiler::emit_load(uint32_t i, const ir::Inst& in) {
     const uint64_t flags = in.imm & (ir::kMemSizeMask | ir::kMemSigned | ir::kMemAlignCheck);
@@ -86,41 +131,34 @@ void BlockCompiler::emit_load(uint32_t i, const ir::Inst& in) {
 
     ax::Gp addr = use_reg(in.args[0]);
     ax::Gp d = def_after(i);
-    const uint32_t live = live_caller_saved(i);
-    Label slow = as_.newLabel(), back = as_.newLabel();
-    tlb_lookup(as_, addr, size, 0, slow);
-    load_extended(as_, d, ax::ptr(addr, ax::rdx, 0, 0, size), size, sign, t);
-    as_.bind(back);
-
     ColdStub c;
+    embed_template(tlb_template(addr.id(), size, false), c);
+    load_extended(as_, d, ax::ptr(addr, ax::rdx, 0, 0, size), size, sign, t);
+
     c.kind = ColdStub::Kind::kSlowLoad;
-    c.label = slow;
-    c.back = back;
+    c.back = uint32_t(as_.offset());
     c.addr = uint8_t(addr.id());
     c.dst = uint8_t(d.id());
     c.type = t;
-    c.live = live;
     c.flags = flags;
     c.pc = pc;
     cold_.push_back(c);
 }
 
+// The slow paths: `call thunk` + SlowStubData. The thunk saves the allocatable registers, so
+// whatever is live survives, and resumes at c.back with the load's result in its register.
 void BlockCompiler::emit_slow_load(const ColdStub& c) {
-    as_.bind(c.label);
-    save_regs(c.live);
-    store_pc_imm(c.pc);
-    as_.mov(ax::rsi, ax::gpq(c.addr));
-    as_.mov(ax::rdi, ax::r15);
-    as_.mov(ax::edx, uint32_t(c.flags));
-    mov_imm(ax::rcx, c.pc);
-    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.slow_load))));
-    as_.call(ax::rax);
-    from_rax(as_, ax::gpq(c.dst), c.type);
-    restore_regs(c.live);
-    as_.jmp(c.back);
+    SlowStubData d{};
+    d.pc = c.pc;
+    d.resume = int32_t(c.back) - int32_t(as_.offset() + 5);
+    d.flags = uint32_t(c.flags);
+    d.addr_reg = c.addr;
+    d.value_reg = c.dst;
+    d.type = uint8_t(c.type);
+    emit_stub_call(env_.thunks.slow_load, &d, sizeof(d));
 }
 
-void BlockCompiler::emit_store(uint32_t i, const ir::Inst& in) {
+void BlockCompiler::emit_store(uint32_t, const ir::Inst& in) {
     const uint64_t flags = in.imm & (ir::kMemSizeMask | ir::kMemAlignCheck);
     const unsigned size = ir::mem_size_bytes(flags);
     const uint64_t pc = in.pc;
@@ -128,43 +166,34 @@ void BlockCompiler::emit_store(uint32_t i, const ir::Inst& in) {
     ax::Gp addr = use_reg(in.args[0]);
     Operand value = use_any(in.args[1], size);
     if (value.isMem()) value = gp_of(use_reg(in.args[1]).id(), size);  // mov mem, mem does not exist
-    const uint32_t live = live_caller_saved(i);
-    Label slow = as_.newLabel(), back = as_.newLabel();
-    tlb_lookup(as_, addr, size, offsetof(TlbEntry, write_tag) - offsetof(TlbEntry, read_tag), slow);
-    as_.emit(ax::Inst::kIdMov, ax::ptr(addr, ax::rdx, 0, 0, size), value);
-    as_.bind(back);
-
     ColdStub c;
+    embed_template(tlb_template(addr.id(), size, true), c);
+    as_.emit(ax::Inst::kIdMov, ax::ptr(addr, ax::rdx, 0, 0, size), value);
+
     c.kind = ColdStub::Kind::kSlowStore;
-    c.label = slow;
-    c.back = back;
+    c.back = uint32_t(as_.offset());
     c.addr = uint8_t(addr.id());
     c.value = value;
     c.size = size;
-    c.live = live;
     c.flags = flags;
     c.pc = pc;
     cold_.push_back(c);
 }
 
 void BlockCompiler::emit_slow_store(const ColdStub& c) {
-    as_.bind(c.label);
-    save_regs(c.live);
-    store_pc_imm(c.pc);
+    SlowStubData d{};
+    d.pc = c.pc;
+    d.resume = int32_t(c.back) - int32_t(as_.offset() + 5);
+    d.flags = uint32_t(c.flags);
+    d.addr_reg = c.addr;
     if (c.value.isImm()) {
         const uint64_t mask = c.size == 8 ? ~0ull : (1ull << (8 * c.size)) - 1;
-        mov_imm(ax::rdx, uint64_t(c.value.as<Imm>().value()) & mask);
+        d.value_reg = SlowStubData::kNoReg;
+        d.imm = uint64_t(c.value.as<Imm>().value()) & mask;
     } else {
-        as_.mov(ax::rdx, ax::gpq(c.value.id()));
+        d.value_reg = uint8_t(c.value.id());
     }
-    as_.mov(ax::rsi, ax::gpq(c.addr));
-    as_.mov(ax::rdi, ax::r15);
-    as_.mov(ax::ecx, uint32_t(c.flags));
-    mov_imm(ax::r8, c.pc);
-    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(env_.slow_store))));
-    as_.call(ax::rax);
-    restore_regs(c.live);
-    as_.jmp(c.back);
+    emit_stub_call(env_.thunks.slow_store, &d, sizeof(d));
 }
 
 void BlockCompiler::emit_call(uint32_t i, const ir::Inst& in) {

@@ -471,25 +471,4 @@ void BlockCompiler::evict_caller_saved(uint32_t i) {
     }
 }
 
-uint32_t BlockCompiler::live_caller_saved(uint32_t i) const {
-    uint32_t mask = 0;
-    for (uint8_t r : kCallerOrder) {
-        ValueId v = rval_[r];
-        if (v != ir::kNoValue && v != i && last_use_[v] > int32_t(i)) mask |= 1u << r;
-    }
-    return mask;
-}
-
-void BlockCompiler::save_regs(uint32_t mask) {
-    for (int r = 0; r < 16; ++r) {
-        if (mask & (1u << r)) as_.mov(ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r), ax::gpq(r));
-    }
-}
-
-void BlockCompiler::restore_regs(uint32_t mask) {
-    for (int r = 0; r < 16; ++r) {
-        if (mask & (1u << r)) as_.mov(ax::gpq(r), ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r));
-    }
-}
-
 }  // namespace corvid::x64

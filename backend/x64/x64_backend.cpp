@@ -11,6 +11,7 @@
 #include "backend/x64/block_compiler.h"
 #include "backend/x64/code_buffer.h"
 #include "base/log.h"
+#include "translator/ir/eval.h"
 #include "translator/runtime_helpers.h"
 
 namespace corvid {
@@ -48,6 +49,48 @@ public:
     asmjit::Error error = kErrorOk;
     std::string text;
 };
+
+// C++ side of the slow-path thunks: `regs` is the frame's save area (16 slots by register
+// number) holding the block's registers; the result of a load goes back into its slot.
+// Returns where the block continues.
+uintptr_t slow_load_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowLoadFn* fn) {
+    SlowStubData d;
+    std::memcpy(&d, data, sizeof(d));
+    cpu->pc = d.pc;
+    const uint64_t v = (*fn)(cpu, regs[d.addr_reg & 15], d.flags, d.pc);
+    regs[d.value_reg & 15] = ir::truncate(ir::Type(d.type), v);
+    return reinterpret_cast<uintptr_t>(data) + uintptr_t(intptr_t(d.resume));
+}
+
+uintptr_t slow_store_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowStoreFn* fn) {
+    SlowStubData d;
+    std::memcpy(&d, data, sizeof(d));
+    cpu->pc = d.pc;
+    const uint64_t value = d.value_reg == SlowStubData::kNoReg ? d.imm : regs[d.value_reg & 15];
+    (*fn)(cpu, regs[d.addr_reg & 15], value, d.flags, d.pc);
+    return reinterpret_cast<uintptr_t>(data) + uintptr_t(intptr_t(d.resume));
+}
+
+// rcx = target pc: jumps to the lookup table's code for (pc, mode) if the entry is current
+// (see JumpEntry), else falls through to `miss`. Clobbers rax, rdx.
+void emit_table_probe(ax::Assembler& as, const JumpEntry* table, const Label& miss) {
+    static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
+    as.mov(ax::eax, ax::ecx);
+    as.and_(ax::eax, int32_t(kJumpTableMask << 2));
+    as.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(table))));
+    as.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
+    as.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
+    as.jne(miss);
+    as.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
+    as.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
+    as.jne(miss);
+    // No mapping change since the engine entered the block (see JumpEntry); invalidation
+    // removes entries at once (X64Backend::invalidated): no validity check either.
+    as.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
+    as.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
+    as.jne(miss);
+    as.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
+}
 
 }  // namespace
 
@@ -93,6 +136,60 @@ void X64Backend::build_trampoline() {
     as.add(ax::rsp, kFrameSize);
     for (size_t k = std::size(kSaved); k-- > 0;) as.pop(ax::gpq(kSaved[k]));
     as.ret();
+
+    // The shared cold paths (see Thunks). Nothing is live at an exit: they clobber freely.
+    constexpr int32_t kPcOff = int32_t(offsetof(CpuCommon, pc));
+    auto exit_from_data = [&](const ax::Gp& data) {  // data = ExitStubData*
+        as.mov(ax::rax, ax::qword_ptr(data, int32_t(offsetof(ExitStubData, tb))));
+        as.mov(ax::rdx, ax::qword_ptr(data, int32_t(offsetof(ExitStubData, packed))));
+        as.jmp(exit);
+    };
+    Label exit_thunk = as.newLabel(), probe_thunk = as.newLabel(), indirect_thunk = as.newLabel();
+    Label load_thunk = as.newLabel(), store_thunk = as.newLabel();
+    as.align(AlignMode::kCode, 16);
+    as.bind(exit_thunk);
+    as.pop(ax::rsi);
+    as.mov(ax::rcx, ax::qword_ptr(ax::rsi, int32_t(offsetof(ExitStubData, pc))));
+    as.mov(ax::qword_ptr(ax::r15, kPcOff), ax::rcx);
+    exit_from_data(ax::rsi);
+
+    as.align(AlignMode::kCode, 16);
+    as.bind(probe_thunk);
+    as.pop(ax::rsi);
+    as.mov(ax::rcx, ax::qword_ptr(ax::rsi, int32_t(offsetof(ExitStubData, pc))));
+    as.mov(ax::qword_ptr(ax::r15, kPcOff), ax::rcx);
+    Label probe_miss = as.newLabel();
+    emit_table_probe(as, jump_table_.get(), probe_miss);
+    as.bind(probe_miss);
+    exit_from_data(ax::rsi);
+
+    as.align(AlignMode::kCode, 16);
+    as.bind(indirect_thunk);
+    as.mov(ax::rsi, ax::rax);  // tb
+    Label indirect_miss = as.newLabel();
+    emit_table_probe(as, jump_table_.get(), indirect_miss);
+    as.bind(indirect_miss);
+    as.mov(ax::rax, ax::rsi);
+    as.mov(ax::edx, uint32_t(pack_exit(ExitKind::kJump, 0, 0)));
+    as.jmp(exit);
+
+    // Slow paths: the block's rsp is 16-aligned once the data address is popped.
+    auto slow_thunk = [&](const Label& at, uint64_t glue, const void* fn_slot) {
+        as.align(AlignMode::kCode, 16);
+        as.bind(at);
+        as.pop(ax::rax);
+        for (uint8_t r : kAllocatableRegs) as.mov(ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r), ax::gpq(r));
+        as.mov(ax::rdi, ax::r15);
+        as.mov(ax::rsi, ax::rax);
+        as.lea(ax::rdx, ax::ptr(ax::rsp, kSaveAreaOffset));
+        as.mov(ax::rcx, Imm(int64_t(reinterpret_cast<uintptr_t>(fn_slot))));
+        as.mov(ax::rax, Imm(int64_t(glue)));
+        as.call(ax::rax);
+        for (uint8_t r : kAllocatableRegs) as.mov(ax::gpq(r), ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r));
+        as.jmp(ax::rax);
+    };
+    slow_thunk(load_thunk, uint64_t(reinterpret_cast<uintptr_t>(&slow_load_glue)), &slow_load_);
+    slow_thunk(store_thunk, uint64_t(reinterpret_cast<uintptr_t>(&slow_store_glue)), &slow_store_);
     code.flatten();
     code.resolveUnresolvedLinks();
     const size_t size = code.codeSize();
@@ -102,7 +199,13 @@ void X64Backend::build_trampoline() {
     code.copyFlattenedData(buf_->writable(dst), size);
     CodeBuffer::written(dst, size);
     trampoline_ = dst;
-    exit_addr_ = uint64_t(reinterpret_cast<uintptr_t>(dst)) + code.labelOffset(exit);
+    const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(dst));
+    exit_addr_ = base + code.labelOffset(exit);
+    thunks_.exit = base + code.labelOffset(exit_thunk);
+    thunks_.probe_exit = base + code.labelOffset(probe_thunk);
+    thunks_.indirect = base + code.labelOffset(indirect_thunk);
+    thunks_.slow_load = base + code.labelOffset(load_thunk);
+    thunks_.slow_store = base + code.labelOffset(store_thunk);
     code_start_ = buf_->used();
 }
 
@@ -136,8 +239,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
 
     CompileEnv env;
     env.exit_addr = exit_addr_;
-    env.slow_load = slow_load_;
-    env.slow_store = slow_store_;
+    env.thunks = thunks_;
     env.jump_table = jump_table_.get();
     env.count_insns = count_insns_;
     env.has_popcnt = has_popcnt_;
@@ -162,7 +264,7 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     meta.num_sites = out.num_sites;
     for (unsigned s = 0; s < out.num_sites; ++s) {
         meta.site_off[s] = out.site_off[s];
-        meta.stub_off[s] = uint32_t(code.labelOffset(out.stub[s]));
+        meta.stub_off[s] = out.stub_off[s];
         patch_rel32(dst + meta.site_off[s], dst + meta.stub_off[s]);
         tb.linked[s] = nullptr;
     }
@@ -171,8 +273,8 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
         meta.has_ret_site = true;
         meta.ret_linkable = out.ret_linkable;
         meta.ret_site_off = out.ret_site_off;
-        meta.ret_stub_off = uint32_t(code.labelOffset(out.ret_stub));
-        meta.ret_probe_off = uint32_t(code.labelOffset(out.ret_probe_stub));
+        meta.ret_stub_off = out.ret_stub_off;
+        meta.ret_probe_off = out.ret_probe_off;
         patch_abs64(dst + meta.ret_site_off, dst + (out.ret_linkable ? meta.ret_stub_off : meta.ret_probe_off));
     }
     tb.code = dst;
@@ -284,18 +386,38 @@ unsigned X64Backend::count_host_insns(const uint8_t* code, size_t bytes) {
     return unsigned(n);
 }
 
+size_t X64Backend::stub_data_size(uint64_t call_target) const {
+    if (call_target == thunks_.exit || call_target == thunks_.probe_exit) return sizeof(ExitStubData);
+    if (call_target == thunks_.slow_load || call_target == thunks_.slow_store) return sizeof(SlowStubData);
+    return 0;
+}
+
 std::string X64Backend::disassemble(const TranslatedBlock& tb) const {
     if (!tb.code || !tb.code_size) return {};
     csh handle;
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return {};
-    cs_insn* insn = nullptr;
+    cs_insn* insn = cs_malloc(handle);
     const auto* code = static_cast<const uint8_t*>(tb.code);
-    size_t n = cs_disasm(handle, code, tb.code_size, uint64_t(reinterpret_cast<uintptr_t>(code)), 0, &insn);
+    const uint8_t* p = code;
+    size_t left = tb.code_size;
+    uint64_t addr = uint64_t(reinterpret_cast<uintptr_t>(code));
     std::string out;
-    for (size_t k = 0; k < n; ++k) {
-        out += fmt::format("0x{:016x}:  {:<8}{}\n", insn[k].address, insn[k].mnemonic, insn[k].op_str);
+    while (left > 0 && cs_disasm_iter(handle, &p, &left, &addr, insn)) {
+        out += fmt::format("0x{:016x}:  {:<8}{}\n", insn->address, insn->mnemonic, insn->op_str);
+        // A cold stub's `call thunk` is followed by its data, not by instructions.
+        if (insn->size == 5 && insn->bytes[0] == 0xE8) {
+            int32_t rel;
+            std::memcpy(&rel, insn->bytes + 1, 4);
+            const size_t n = std::min(stub_data_size(insn->address + 5 + uint64_t(int64_t(rel))), left);
+            if (n) {
+                out += fmt::format("0x{:016x}:  {:<8}{} bytes of stub data\n", addr, ".data", n);
+                p += n;
+                left -= n;
+                addr += n;
+            }
+        }
     }
-    if (insn) cs_free(insn, n);
+    cs_free(insn, 1);
     cs_close(&handle);
     return out;
 }

@@ -29,6 +29,18 @@ struct CompileScratch;
 using SlowLoadFn = uint64_t (*)(CpuCommon*, uint64_t va, uint64_t mem_flags, uint64_t pc);
 using SlowStoreFn = void (*)(CpuCommon*, uint64_t va, uint64_t value, uint64_t mem_flags, uint64_t pc);
 
+// Cold paths shared by every block (built with the trampoline, once per backend). A block
+// reaches them from a one-instruction stub, `call thunk`, followed by the stub's data; the
+// thunk pops the data's address. So a block's cold code is a few bytes per exit or memory
+// access instead of a register-saving call sequence each.
+struct Thunks {
+    uint64_t exit = 0;        // ExitStubData: cpu->pc = pc, leave with rax = tb, rdx = packed
+    uint64_t probe_exit = 0;  // ExitStubData: as exit, after probing the lookup table for pc
+    uint64_t indirect = 0;    // jmp, not call: rcx = cpu->pc (stored), rax = tb; probe, then kJump
+    uint64_t slow_load = 0;   // SlowStubData: softmmu slow path of a load, back to the block
+    uint64_t slow_store = 0;  // SlowStubData: the same for a store
+};
+
 class X64Backend final : public ExecBackend {
 public:
     X64Backend(size_t code_buffer_bytes, bool count_insns);
@@ -84,6 +96,8 @@ private:
         uint32_t ret_probe_off = 0;
     };
     void build_trampoline();
+    // Bytes of data after a `call` to `call_target` when it is a cold-stub thunk, else 0.
+    size_t stub_data_size(uint64_t call_target) const;
     void clear_jump_table();
     void remember_jump_target(CpuCommon* cpu, TranslatedBlock* tb);
     // Patch the code at executable address `site` (written through the buffer's RW view).
@@ -101,8 +115,10 @@ private:
     bool has_popcnt_ = true;
     bool return_hints_ = false;
     bool jump_table_live_ = true;  // false while tracing: the table is empty
+    // Read by the slow-path thunks at every call (their addresses are baked into the thunks).
     SlowLoadFn slow_load_;
     SlowStoreFn slow_store_;
+    Thunks thunks_;
     LastCompile last_;
 };
 
