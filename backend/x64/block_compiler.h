@@ -5,7 +5,9 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "backend/x64/x64_backend.h"
@@ -114,6 +116,30 @@ struct CompileOutput {
     uint32_t ret_stub_off = 0, ret_probe_off = 0;
     std::vector<uint32_t> inst_offsets;  // hot-code offset of each IR inst, plus the end
     uint32_t entry_end = 0;              // end of the block-entry check
+
+    // For the next block (keeps the vectors' storage).
+    void reset() {
+        abs_jumps.clear();
+        num_sites = 0;
+        site_off[0] = site_off[1] = stub_off[0] = stub_off[1] = 0;
+        has_ret_site = ret_linkable = false;
+        ret_site_off = ret_stub_off = ret_probe_off = 0;
+        inst_offsets.clear();
+        entry_end = 0;
+    }
+};
+
+// Keeps the first asmjit error of a compile.
+class AsmErrorSink : public asmjit::ErrorHandler {
+public:
+    void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter*) override {
+        if (error == asmjit::kErrorOk) {
+            error = err;
+            text = message;
+        }
+    }
+    asmjit::Error error = asmjit::kErrorOk;
+    std::string text;
 };
 
 // Out-of-line code emitted after the block body (slow paths and exit stubs).
@@ -160,15 +186,26 @@ struct CompileScratch {
     std::vector<uint32_t> calls_before;
     std::vector<Known> known;
     std::vector<uint8_t> zbits;           // known significant bits per value (analyze)
+    std::vector<uint8_t> skip;            // no code: folded, forwarded or unused (analyze)
     std::vector<uint8_t> flag_use;        // FlagUse per instruction (flag_fusion.cpp)
     std::vector<uint8_t> flag_cc;         // x86 condition of a kFlagReuse / kFlagBranch
     std::vector<uint16_t> flag_tmp;
     std::vector<int32_t> flag_owner;
     std::vector<uint8_t> flag_candidate;
+    std::vector<uint32_t> flag_addcs, flag_branches, flag_sign_tests, flag_nots;
+    std::vector<ValueId> flag_stack;
     std::vector<uint32_t> flag_prod;                       // producer of a kFlagReuse value
     std::vector<uint8_t> flag_store_ok;                    // SetState reached with its flags live
-    std::vector<std::pair<uint32_t, uint32_t>> prezero;    // (producer, state offset)
-    asmjit::CodeHolder code;  // reset, not rebuilt, between compiles
+    std::vector<std::pair<uint32_t, uint32_t>> prezero;    // (producer, state offset), sorted
+    size_t prezero_next = 0;                               // first entry not emitted yet
+    // One CodeHolder and Assembler for many compiles: each block is assembled from offset 0 of
+    // the same section (setting them up costs more than assembling a small block). Labels of
+    // earlier blocks stay behind, bound and unused, until the periodic full reset.
+    asmjit::CodeHolder code;
+    std::unique_ptr<asmjit::x86::Assembler> as;
+    AsmErrorSink errors;
+    unsigned compiles_since_reset = 0;
+    CompileOutput out;
     CodeTemplate entry_check;
     CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
 };
@@ -217,7 +254,10 @@ private:
 
     // ---- host-flag reuse (flag_fusion.cpp)
     void analyze_flags(std::vector<uint16_t>& uses);
-    bool emits_nothing(uint32_t i) const;
+    bool emits_nothing(uint32_t i) const {
+        const uint8_t fu = flag_use_[i];
+        return scratch_.skip[i] || fu == kFlagDeferred || fu == kFlagAbsorbed || fu == kFlagToMemory;
+    }
     void plan_flag_stores(const std::vector<uint16_t>& uses);
     void emit_prezero(uint32_t i);
     asmjit::x86::CondCode flag_cond(ValueId v, const HostFlags& f, int depth) const;

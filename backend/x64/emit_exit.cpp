@@ -240,10 +240,8 @@ void BlockCompiler::emit_inst(uint32_t i) {
     if (flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed || flag_use_[i] == kFlagToMemory) {
         return;  // read from the host flags where it is needed
     }
-    if (!scratch_.prezero.empty()) emit_prezero(i);
-    const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
-    if (has_result && (alias_[i] != i || cval_[i])) return;  // folded or forwarded: no code
-    if (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState)) return;
+    if (scratch_.prezero_next < scratch_.prezero.size()) emit_prezero(i);
+    if (scratch_.skip[i]) return;  // folded, forwarded or unused: no code
     switch (in.op) {
         case Opcode::Const: return;
         case Opcode::GetState: emit_get_state(i, in); return;

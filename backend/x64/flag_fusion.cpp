@@ -2,6 +2,8 @@
 // AddOverflow of one operand triple, compares of their result against zero, and the branch
 // conditions built from those) are served by the x86 flags of ONE host add/sub instead of one
 // host instruction sequence each. Decided in analyze_flags(), followed by the emitters.
+#include <algorithm>
+
 #include "backend/x64/block_compiler.h"
 #include "translator/ir/eval.h"
 
@@ -46,15 +48,6 @@ bool flag_neutral(Opcode op) {
 }
 
 }  // namespace
-
-bool BlockCompiler::emits_nothing(uint32_t i) const {
-    const ir::Inst& in = block_.insts[i];
-    if (in.op == Opcode::Const) return true;
-    const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
-    if (has_result && (alias_[i] != i || cval_[i])) return true;
-    if (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState)) return true;
-    return flag_use_[i] == kFlagDeferred || flag_use_[i] == kFlagAbsorbed || flag_use_[i] == kFlagToMemory;
-}
 
 // The x86 condition under which value v (a 0/1 value) is non-zero, given that the host flags
 // describe `f`; kMaxValue when v is not a function of those flags.
@@ -191,21 +184,49 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
     const size_t n = block_.insts.size();
     flag_use_.assign(n, kFlagNone);
     flag_cc_.assign(n, uint8_t(CC::kE));
+    scratch_.prezero.clear();
+    scratch_.prezero_next = 0;
+
+    // One walk collects what the steps below look at: the add-with-carry family ops, the
+    // conditional branches and the `cmp.lts x, 0` of the overflow idioms. A block with no
+    // add-with-carry op, no compare and no conditional branch has nothing to read from the
+    // host flags.
+    std::vector<uint32_t>& addcs = scratch_.flag_addcs;
+    std::vector<uint32_t>& branches = scratch_.flag_branches;
+    std::vector<uint32_t>& sign_tests = scratch_.flag_sign_tests;
+    addcs.clear();
+    branches.clear();
+    sign_tests.clear();
+    bool any_cmp = false;
+    for (uint32_t i = 0; i < n; ++i) {
+        const ir::Inst& in = block_.insts[i];
+        if (is_addc_family(in.op)) {
+            addcs.push_back(i);
+        } else if (in.op >= Opcode::CmpEq && in.op <= Opcode::CmpLeS) {
+            any_cmp = true;
+            if (in.op == Opcode::CmpLtS && is_const(in.args[1]) && const_of(in.args[1]) == 0) sign_tests.push_back(i);
+        } else if ((in.op == Opcode::BrCond || in.op == Opcode::ExitCond) && !is_const(in.args[0])) {
+            branches.push_back(i);
+        }
+    }
+    if (addcs.empty() && !any_cmp && branches.empty()) return;
 
     // 1. Subtraction form: a Not whose every use is the second operand of an add-with-carry
     //    family op with carry-in 1 is not emitted; those ops subtract its operand instead.
     std::vector<uint16_t>& qual = scratch_.flag_tmp;
     qual.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) {
+    std::vector<uint32_t>& nots = scratch_.flag_nots;
+    nots.clear();
+    for (uint32_t i : addcs) {
         const ir::Inst& in = block_.insts[i];
-        if (!is_addc_family(in.op) || !is_const(in.args[2]) || (const_of(in.args[2]) & 1) == 0) continue;
+        if (!is_const(in.args[2]) || (const_of(in.args[2]) & 1) == 0) continue;
         const ValueId b = canon(in.args[1]);
         if (is_const(b) || block_.insts[b].op != Opcode::Not) continue;
         if (canon(in.args[0]) == b) continue;  // a - a: keep it simple
-        ++qual[b];
+        if (qual[b]++ == 0) nots.push_back(b);
     }
-    for (size_t v = 0; v < n; ++v) {
-        if (!qual[v] || qual[v] != uses[v] || alias_[v] != v || cval_[v]) continue;
+    for (ValueId v : nots) {
+        if (qual[v] != uses[v] || alias_[v] != v || cval_[v]) continue;
         const ValueId x = canon(block_.insts[v].args[0]);
         if (is_const(x)) continue;
         flag_use_[v] = kFlagAbsorbed;
@@ -217,7 +238,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
     //    are candidates for deferral (never emitted when the branch reads the host flags).
     std::vector<int32_t>& owner = scratch_.flag_owner;
     owner.assign(n, -1);
-    std::vector<ValueId> stack;
+    std::vector<ValueId>& stack = scratch_.flag_stack;
     auto internal = [&](ValueId v) {
         const ir::Inst& in = block_.insts[v];
         if (alias_[v] != v || cval_[v] || uses[v] != 1 || in.type != Type::I32) return false;
@@ -240,12 +261,9 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
     };
     std::vector<uint8_t>& candidate = scratch_.flag_candidate;
     candidate.assign(n, 0);
-    for (uint32_t j = 0; j < n; ++j) {
-        const ir::Inst& in = block_.insts[j];
-        if ((in.op == Opcode::BrCond || in.op == Opcode::ExitCond) && !is_const(in.args[0])) {
-            candidate[j] = 1;
-            mark_tree(j, int32_t(j));
-        }
+    for (uint32_t j : branches) {
+        candidate[j] = 1;
+        mark_tree(j, int32_t(j));
     }
 
     // Overflow idioms (see compare_cond): the and/xor tree under `cmp.lts x, 0` is deferred
@@ -254,9 +272,8 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
         return !is_const(v) && alias_[v] == v && !cval_[v] && uses[v] == 1 && block_.insts[v].op == op &&
                owner[v] < 0;
     };
-    for (uint32_t j = 0; j < n; ++j) {
+    for (uint32_t j : sign_tests) {
         const ir::Inst& in = block_.insts[j];
-        if (in.op != Opcode::CmpLtS || !is_const(in.args[1]) || const_of(in.args[1]) != 0) continue;
         const ValueId x = canon(in.args[0]);
         if (is_const(x)) continue;
         const Opcode xo = block_.insts[x].op;
@@ -271,17 +288,15 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
     //    condition is not available from the flags at the branch, and repeat (rarely twice).
     std::vector<uint32_t>& prod = scratch_.flag_prod;
     std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
-    scratch_.prezero.clear();
     for (int round = 0; round < 8; ++round) {
         prod.assign(n, ~0u);
         store_ok.assign(n, 0);
-        for (size_t v = 0; v < n; ++v) {
-            if (flag_use_[v] != kFlagAbsorbed) flag_use_[v] = owner[v] >= 0 ? kFlagDeferred : kFlagNone;
-        }
         bool dropped = false;
         HostFlags f;
         for (uint32_t i = 0; i < n; ++i) {
             const ir::Inst& in = block_.insts[i];
+            // This round's starting plan for i (the walk below only reads earlier entries).
+            if (flag_use_[i] != kFlagAbsorbed) flag_use_[i] = owner[i] >= 0 ? kFlagDeferred : kFlagNone;
             if (emits_nothing(i)) continue;
             if (is_addc_family(in.op)) {
                 const ValueId a = canon(in.args[0]), b = canon(in.args[1]), cin = canon(in.args[2]);
@@ -400,11 +415,15 @@ void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
         flag_use_[s] = kFlagSetcc;
         scratch_.prezero.emplace_back(p, uint32_t(off));
     }
+    std::sort(scratch_.prezero.begin(), scratch_.prezero.end());  // emitted in instruction order
 }
 
 void BlockCompiler::emit_prezero(uint32_t i) {
-    for (const auto& [p, off] : scratch_.prezero) {
-        if (p == i) as_.mov(asmjit::x86::dword_ptr(asmjit::x86::r15, int32_t(off)), 0);
+    auto& list = scratch_.prezero;
+    size_t& k = scratch_.prezero_next;
+    for (; k < list.size() && list[k].first <= i; ++k) {
+        if (list[k].first < i) continue;  // (never: a producer always emits code)
+        as_.mov(asmjit::x86::dword_ptr(asmjit::x86::r15, int32_t(list[k].second)), 0);
     }
 }
 

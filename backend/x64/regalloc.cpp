@@ -60,10 +60,14 @@ void BlockCompiler::fail(const char* message) {
 void BlockCompiler::analyze() {
     const size_t n = block_.insts.size();
     alias_.resize(n);
-    for (size_t i = 0; i < n; ++i) alias_[i] = ValueId(i);
-    cval_.assign(n, std::nullopt);
+    cval_.resize(n);
     last_use_.assign(n, -1);
     crosses_call_.assign(n, 0);
+    std::vector<uint16_t>& uses = scratch_.uses;
+    uses.assign(n, 0);
+    // Known significant low bits of each value (the rest is zero), for free truncations.
+    std::vector<uint8_t>& zbits = scratch_.zbits;
+    zbits.resize(n);
 
     // Guest-state forwarding inside a label-free region: a GetState of an offset whose current
     // value is already held by an IR value (an earlier GetState or SetState of the same type)
@@ -88,11 +92,20 @@ void BlockCompiler::analyze() {
         }
     };
 
-    // Known significant low bits of each value (the rest is zero), for free truncations.
-    std::vector<uint8_t>& zbits = scratch_.zbits;
-    zbits.assign(n, 64);
+    // One forward walk: operands are final (canonical) by the time they are read, so uses and
+    // last uses are counted in the same walk.
+    bool any_call = false;
     for (size_t i = 0; i < n; ++i) {
         const ir::Inst& in = block_.insts[i];
+        alias_[i] = ValueId(i);
+        cval_[i].reset();
+        for (ValueId a : in.args) {
+            if (a != ir::kNoValue && a < i) {
+                const ValueId c = alias_[a];
+                last_use_[c] = int32_t(i);
+                if (uses[c] < UINT16_MAX) ++uses[c];
+            }
+        }
         switch (in.op) {
             case Opcode::Const: cval_[i] = ir::truncate(in.type, in.imm); break;
             case Opcode::Label: known.clear(); break;
@@ -113,6 +126,7 @@ void BlockCompiler::analyze() {
             }
             case Opcode::Call:
             case Opcode::CallVoid: {
+                any_call = true;
                 auto* h = reinterpret_cast<const ir::HelperInfo*>(in.imm);
                 if (!h || (h->flags & ir::kHelperWritesState)) known.clear();
                 break;
@@ -150,29 +164,30 @@ void BlockCompiler::analyze() {
         zbits[i] = known_bits(ValueId(i), zbits);
     }
 
-    std::vector<uint32_t>& calls_before = scratch_.calls_before;
-    calls_before.assign(n + 1, 0);
-    std::vector<uint16_t>& uses = scratch_.uses;
-    uses.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-        calls_before[i + 1] = calls_before[i] + (is_call(block_.insts[i].op) ? 1 : 0);
-        for (ValueId a : block_.insts[i].args) {
-            if (a != ir::kNoValue && a < i) {
-                last_use_[canon(a)] = int32_t(i);
-                if (uses[canon(a)] < UINT16_MAX) ++uses[canon(a)];
-            }
-        }
-    }
     fused_.assign(n, 0);
     for (size_t i = 0; i + 1 < n; ++i) {
         const ir::Inst& in = block_.insts[i];
+        if (in.op < Opcode::CmpEq || in.op > Opcode::CmpLeS) continue;
         const ir::Inst& next = block_.insts[i + 1];
-        if (in.op >= Opcode::CmpEq && in.op <= Opcode::CmpLeS && alias_[i] == i && !cval_[i] && uses[i] == 1 &&
+        if (alias_[i] == i && !cval_[i] && uses[i] == 1 &&
             (next.op == Opcode::BrCond || next.op == Opcode::ExitCond) && canon(next.args[0]) == i) {
             fused_[i] = 1;
         }
     }
+    // Instructions whose value is never computed: folded, forwarded or unused.
+    std::vector<uint8_t>& skip = scratch_.skip;
+    skip.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        const ir::Inst& in = block_.insts[i];
+        const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
+        skip[i] = in.op == Opcode::Const || (has_result && (alias_[i] != i || cval_[i])) ||
+                  (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState));
+    }
     analyze_flags(uses);
+    if (!any_call) return;
+    std::vector<uint32_t>& calls_before = scratch_.calls_before;
+    calls_before.assign(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) calls_before[i + 1] = calls_before[i] + (is_call(block_.insts[i].op) ? 1 : 0);
     for (size_t v = 0; v < n; ++v) {
         if (last_use_[v] > int32_t(v) && calls_before[last_use_[v]] > calls_before[v + 1]) crosses_call_[v] = 1;
     }
@@ -182,35 +197,33 @@ void BlockCompiler::analyze() {
 // operands' bounds `zb` (already computed for earlier values).
 uint8_t BlockCompiler::known_bits(ValueId v, const std::vector<uint8_t>& zb) const {
     const ir::Inst& in = block_.insts[v];
-    if (ir::op_info(in.op).result == ir::Kind::V) return 64;
-    const unsigned w = ir::bit_width(in.type);
-    if (alias_[v] != v) return std::min<uint8_t>(uint8_t(w), zb[canon(v)]);
+    if (alias_[v] != v) return std::min<uint8_t>(uint8_t(ir::bit_width(in.type)), zb[alias_[v]]);
     if (cval_[v]) {
         const uint64_t c = *cval_[v];
         return uint8_t(c ? 64 - __builtin_clzll(c) : 0);
     }
-    auto arg = [&](unsigned k) -> unsigned {
-        ValueId a = canon(in.args[k]);
-        return is_const(a) ? unsigned(known_bits(a, zb)) : unsigned(zb[a]);
-    };
-    unsigned r = w;
+    // Operand bounds: a constant's (or any canonical value's) bound is already in zb.
+    auto arg = [&](unsigned k) -> unsigned { return zb[alias_[in.args[k]]]; };
+    unsigned r;
     switch (in.op) {
         case Opcode::Load:
-            if (!(in.imm & ir::kMemSigned)) r = std::min(w, 8 * ir::mem_size_bytes(in.imm));
+            r = (in.imm & ir::kMemSigned) ? 64 : 8 * ir::mem_size_bytes(in.imm);
             break;
         case Opcode::ZExt:
-        case Opcode::Trunc: r = std::min(w, arg(0)); break;
+        case Opcode::Trunc: r = arg(0); break;
         case Opcode::And: r = std::min(arg(0), arg(1)); break;
         case Opcode::Or:
         case Opcode::Xor: r = std::max(arg(0), arg(1)); break;
         case Opcode::LShr:
+            r = 64;
             if (is_const(in.args[1])) {
-                const unsigned c = unsigned(const_of(in.args[1]) & (w - 1));
+                const unsigned c = unsigned(const_of(in.args[1]) & (ir::bit_width(in.type) - 1));
                 r = arg(0) > c ? arg(0) - c : 0;
             }
             break;
         case Opcode::Shl:
-            if (is_const(in.args[1])) r = std::min(w, arg(0) + unsigned(const_of(in.args[1]) & (w - 1)));
+            r = 64;
+            if (is_const(in.args[1])) r = arg(0) + unsigned(const_of(in.args[1]) & (ir::bit_width(in.type) - 1));
             break;
         case Opcode::CmpEq:
         case Opcode::CmpNe:
@@ -220,9 +233,11 @@ uint8_t BlockCompiler::known_bits(ValueId v, const std::vector<uint8_t>& zb) con
         case Opcode::CmpLeS:
         case Opcode::AddCarry:
         case Opcode::AddOverflow: r = 1; break;
-        default: break;
+        default:
+            // Results without a value (stores, terminals) and everything else: the full width.
+            return ir::op_info(in.op).result == ir::Kind::V ? 64 : uint8_t(ir::bit_width(in.type));
     }
-    return uint8_t(std::min(r, w));
+    return uint8_t(std::min(r, ir::bit_width(in.type)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,17 +38,6 @@ struct RawExit {
 };
 using TrampolineFn = RawExit (*)(CpuCommon* cpu, void* code);
 
-class AsmErrors : public ErrorHandler {
-public:
-    void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
-        if (error == kErrorOk) {
-            error = err;
-            text = message;
-        }
-    }
-    asmjit::Error error = kErrorOk;
-    std::string text;
-};
 
 // C++ side of the slow-path thunks: `regs` is the frame's save area (16 slots by register
 // number) holding the block's registers; the result of a load goes back into its slot.
@@ -120,7 +109,7 @@ bool X64Backend::code_wx() const { return buf_->wx(); }
 void X64Backend::build_trampoline() {
     CodeHolder code;
     code.init(Environment::host());
-    AsmErrors errors;
+    AsmErrorSink errors;
     code.setErrorHandler(&errors);
     ax::Assembler as(&code);
     // Entry: rdi = cpu, rsi = block code. The frame (spill slots + save area) stays allocated
@@ -230,12 +219,20 @@ void X64Backend::patch_abs64(uint8_t* site, const void* target) const {
 
 Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     if (!trampoline_) return make_error("x64: no executable code buffer");
-    CodeHolder& code = scratch_->code;
-    code.reset(ResetPolicy::kSoft);
-    code.init(Environment::host());
-    AsmErrors errors;
-    code.setErrorHandler(&errors);
-    ax::Assembler as(&code);
+    CompileScratch& sc = *scratch_;
+    AsmErrorSink& errors = sc.errors;
+    if (!sc.as || ++sc.compiles_since_reset >= 1024) {
+        sc.as.reset();
+        sc.code.reset(ResetPolicy::kHard);
+        sc.code.init(Environment::host());
+        sc.code.setErrorHandler(&errors);
+        sc.as = std::make_unique<ax::Assembler>(&sc.code);
+        sc.compiles_since_reset = 0;
+    } else if (sc.as->setOffset(0) != kErrorOk) {
+        return make_error("x64: asmjit: cannot rewind the section");
+    }
+    errors.error = kErrorOk;
+    ax::Assembler& as = *sc.as;
 
     CompileEnv env;
     env.exit_addr = exit_addr_;
@@ -244,20 +241,20 @@ Status X64Backend::compile(const ir::Block& block, TranslatedBlock& tb) {
     env.count_insns = count_insns_;
     env.has_popcnt = has_popcnt_;
     env.return_hints = return_hints_;
-    CompileOutput out;
-    BlockCompiler compiler(env, block, tb, as, *scratch_);
+    CompileOutput& out = sc.out;
+    out.reset();
+    BlockCompiler compiler(env, block, tb, as, sc);
     Status st = compiler.compile(out);
     if (!st) return st;
     if (errors.error != kErrorOk) return make_error("x64: asmjit: " + errors.text);
-    code.flatten();
-    code.resolveUnresolvedLinks();
-    const size_t size = code.codeSize();
+    // One section, every label bound, no absolute addresses left to asmjit (the block's
+    // external rel32 fields are in out.abs_jumps): the bytes are position-independent as they
+    // are, from offset 0 to the Assembler's position.
+    const size_t size = as.offset();
     uint8_t* dst = buf_->alloc(size, 16);
     if (!dst) return make_error(kBufferFull);
-    code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(dst)));
-    code.copyFlattenedData(buf_->writable(dst), size);
+    std::memcpy(buf_->writable(dst), as.bufferData(), size);
     CodeBuffer::written(dst, size);
-    if (errors.error != kErrorOk) return make_error("x64: asmjit: " + errors.text);
 
     for (const auto& j : out.abs_jumps) patch_rel32(dst + j.rel_off, reinterpret_cast<const void*>(j.target));
     BlockMeta& meta = metas_.emplace_back();

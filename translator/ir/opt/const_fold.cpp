@@ -5,6 +5,11 @@
 namespace corvid::ir {
 namespace {
 
+// fold_one's verdicts besides "replace by value v". Neither is a valid ValueId: the verifier
+// keeps blocks below kNoValue instructions.
+constexpr ValueId kKeep = kNoValue;
+constexpr ValueId kDrop = kNoValue - 1;
+
 void make_const(Inst& i, uint64_t v) {
     i.op = Opcode::Const;
     i.imm = truncate(i.type, v);
@@ -12,134 +17,149 @@ void make_const(Inst& i, uint64_t v) {
     i.args[0] = i.args[1] = i.args[2] = kNoValue;
 }
 
+// Folds `i` (whose operands are final) in place. Returns kKeep, kDrop or the value to use
+// instead of `i`.
+ValueId fold_one(const Block& block, Inst& i) {
+    const auto& insts = block.insts;
+    auto is_c = [&](unsigned j) { return i.args[j] != kNoValue && insts[i.args[j]].op == Opcode::Const; };
+    auto cval = [&](unsigned j) { return insts[i.args[j]].imm; };
+    if (is_pure(i.op)) {
+        const unsigned na = op_info(i.op).num_args();
+        bool all_const = true;
+        for (unsigned j = 0; j < na; ++j) all_const = all_const && is_c(j);
+        if (all_const) {
+            uint64_t a = cval(0), b = na > 1 ? cval(1) : 0, c = na > 2 ? cval(2) : 0;
+            make_const(i, eval_pure(i.op, i.type, operand_type(block, i), a, b, c));
+            return kKeep;
+        }
+        const uint64_t ones = width_mask(i.type);
+        const ValueId x = i.args[0], y = i.args[1];
+        switch (i.op) {
+            case Opcode::Add:
+            case Opcode::Or:
+            case Opcode::Xor:
+                if (is_c(1) && cval(1) == 0)
+                    return x;
+                else if (is_c(0) && cval(0) == 0)
+                    return y;
+                else if (i.op == Opcode::Xor && x == y)
+                    make_const(i, 0);
+                else if (i.op == Opcode::Or && x == y)
+                    return x;
+                else if (i.op == Opcode::Or && ((is_c(1) && cval(1) == ones) || (is_c(0) && cval(0) == ones)))
+                    make_const(i, ones);
+                break;
+            case Opcode::Sub:
+                if (is_c(1) && cval(1) == 0)
+                    return x;
+                else if (x == y)
+                    make_const(i, 0);
+                break;
+            case Opcode::Shl:
+            case Opcode::LShr:
+            case Opcode::AShr:
+            case Opcode::RotL:
+            case Opcode::RotR:
+                if (is_c(1) && (cval(1) & (bit_width(i.type) - 1)) == 0) return x;
+                break;
+            case Opcode::And:
+                if ((is_c(1) && cval(1) == 0) || (is_c(0) && cval(0) == 0))
+                    make_const(i, 0);
+                else if (is_c(1) && cval(1) == ones)
+                    return x;
+                else if (is_c(0) && cval(0) == ones)
+                    return y;
+                else if (x == y)
+                    return x;
+                break;
+            case Opcode::AndNot:
+                if (is_c(1) && cval(1) == 0)
+                    return x;
+                else if (x == y)
+                    make_const(i, 0);
+                break;
+            case Opcode::Mul:
+                if ((is_c(1) && cval(1) == 0) || (is_c(0) && cval(0) == 0))
+                    make_const(i, 0);
+                else if (is_c(1) && cval(1) == 1)
+                    return x;
+                else if (is_c(0) && cval(0) == 1)
+                    return y;
+                break;
+            case Opcode::ZExt:
+            case Opcode::SExt:
+            case Opcode::Trunc:
+                if (insts[x].type == i.type) return x;
+                break;
+            case Opcode::Select:
+                if (is_c(0))
+                    return cval(0) ? i.args[1] : i.args[2];
+                else if (i.args[1] == i.args[2])
+                    return i.args[1];
+                break;
+            case Opcode::CmpEq:
+            case Opcode::CmpLeU:
+            case Opcode::CmpLeS:
+                if (x == y) make_const(i, 1);
+                break;
+            case Opcode::CmpNe:
+            case Opcode::CmpLtU:
+            case Opcode::CmpLtS:
+                if (x == y) make_const(i, 0);
+                break;
+            default: break;
+        }
+        return kKeep;
+    }
+    if (i.op == Opcode::BrCond && is_c(0)) {
+        if (cval(0) == 0) return kDrop;
+        i.op = Opcode::Br;
+        i.args[0] = kNoValue;
+    } else if (i.op == Opcode::ExitCond && is_c(0)) {
+        uint64_t target = cval(0) != 0 ? i.imm : i.imm2;
+        i.op = Opcode::ExitLink;
+        i.imm = target;
+        i.imm2 = 0;
+        i.args[0] = kNoValue;
+    }
+    return kKeep;
+}
+
 }  // namespace
 
+// One forward walk that also compacts in place: instructions before `out` are final (folded
+// and renumbered), so operands, which always point backwards, can be read there directly.
+// Until the first removal nothing moves and no operand needs renaming.
 void const_fold(Block& block) {
     auto& insts = block.insts;
     const size_t n = insts.size();
-    thread_local std::vector<ValueId> repl;  // scratch reused across blocks
+    size_t k = 0;
+    ValueId r = kKeep;
+    for (; k < n; ++k) {
+        r = fold_one(block, insts[k]);
+        if (r != kKeep) break;
+    }
+    if (k == n) return;
+    // From the first removal on: repl maps an old index >= first to its new value.
+    const size_t first = k;
+    thread_local std::vector<ValueId> repl;  // scratch reused across blocks; only [first, n) is read
     repl.resize(n);
-    thread_local std::vector<uint8_t> dead;
-    dead.assign(n, 0);
-    bool any = false;
-    for (size_t k = 0; k < n; ++k) {
-        Inst& i = insts[k];
-        repl[k] = ValueId(k);
+    repl[k] = r == kDrop ? kNoValue : r;
+    size_t out = k;
+    for (++k; k < n; ++k) {
+        Inst i = insts[k];
         for (ValueId& a : i.args) {
-            if (a != kNoValue) a = repl[a];
+            if (a != kNoValue && a >= first) a = repl[a];
         }
-        auto is_c = [&](unsigned j) { return i.args[j] != kNoValue && insts[i.args[j]].op == Opcode::Const; };
-        auto cval = [&](unsigned j) { return insts[i.args[j]].imm; };
-        auto replace = [&](ValueId v) {
-            repl[k] = v;
-            dead[k] = 1;
-            any = true;
-        };
-        if (is_pure(i.op)) {
-            const unsigned na = op_info(i.op).num_args();
-            bool all_const = true;
-            for (unsigned j = 0; j < na; ++j) all_const = all_const && is_c(j);
-            if (all_const) {
-                uint64_t a = cval(0), b = na > 1 ? cval(1) : 0, c = na > 2 ? cval(2) : 0;
-                make_const(i, eval_pure(i.op, i.type, operand_type(block, i), a, b, c));
-                continue;
-            }
-            const uint64_t ones = width_mask(i.type);
-            const ValueId x = i.args[0], y = i.args[1];
-            switch (i.op) {
-                case Opcode::Add:
-                case Opcode::Or:
-                case Opcode::Xor:
-                    if (is_c(1) && cval(1) == 0)
-                        replace(x);
-                    else if (is_c(0) && cval(0) == 0)
-                        replace(y);
-                    else if (i.op == Opcode::Xor && x == y)
-                        make_const(i, 0);
-                    else if (i.op == Opcode::Or && x == y)
-                        replace(x);
-                    else if (i.op == Opcode::Or && ((is_c(1) && cval(1) == ones) || (is_c(0) && cval(0) == ones)))
-                        make_const(i, ones);
-                    break;
-                case Opcode::Sub:
-                    if (is_c(1) && cval(1) == 0)
-                        replace(x);
-                    else if (x == y)
-                        make_const(i, 0);
-                    break;
-                case Opcode::Shl:
-                case Opcode::LShr:
-                case Opcode::AShr:
-                case Opcode::RotL:
-                case Opcode::RotR:
-                    if (is_c(1) && (cval(1) & (bit_width(i.type) - 1)) == 0) replace(x);
-                    break;
-                case Opcode::And:
-                    if ((is_c(1) && cval(1) == 0) || (is_c(0) && cval(0) == 0))
-                        make_const(i, 0);
-                    else if (is_c(1) && cval(1) == ones)
-                        replace(x);
-                    else if (is_c(0) && cval(0) == ones)
-                        replace(y);
-                    else if (x == y)
-                        replace(x);
-                    break;
-                case Opcode::AndNot:
-                    if (is_c(1) && cval(1) == 0)
-                        replace(x);
-                    else if (x == y)
-                        make_const(i, 0);
-                    break;
-                case Opcode::Mul:
-                    if ((is_c(1) && cval(1) == 0) || (is_c(0) && cval(0) == 0))
-                        make_const(i, 0);
-                    else if (is_c(1) && cval(1) == 1)
-                        replace(x);
-                    else if (is_c(0) && cval(0) == 1)
-                        replace(y);
-                    break;
-                case Opcode::ZExt:
-                case Opcode::SExt:
-                case Opcode::Trunc:
-                    if (insts[x].type == i.type) replace(x);
-                    break;
-                case Opcode::Select:
-                    if (is_c(0))
-                        replace(cval(0) ? i.args[1] : i.args[2]);
-                    else if (i.args[1] == i.args[2])
-                        replace(i.args[1]);
-                    break;
-                case Opcode::CmpEq:
-                case Opcode::CmpLeU:
-                case Opcode::CmpLeS:
-                    if (x == y) make_const(i, 1);
-                    break;
-                case Opcode::CmpNe:
-                case Opcode::CmpLtU:
-                case Opcode::CmpLtS:
-                    if (x == y) make_const(i, 0);
-                    break;
-                default: break;
-            }
-            continue;
-        }
-        if (i.op == Opcode::BrCond && is_c(0)) {
-            if (cval(0) != 0) {
-                i.op = Opcode::Br;
-                i.args[0] = kNoValue;
-            } else {
-                dead[k] = 1;
-                any = true;
-            }
-        } else if (i.op == Opcode::ExitCond && is_c(0)) {
-            uint64_t target = cval(0) != 0 ? i.imm : i.imm2;
-            i.op = Opcode::ExitLink;
-            i.imm = target;
-            i.imm2 = 0;
-            i.args[0] = kNoValue;
+        insts[out] = i;  // fold in the compacted slot, where later lookups will find it
+        r = fold_one(block, insts[out]);
+        if (r == kKeep) {
+            repl[k] = ValueId(out++);
+        } else {
+            repl[k] = r == kDrop ? kNoValue : r;
         }
     }
-    if (any) compact(block, dead);
+    insts.resize(out);
 }
 
 }  // namespace corvid::ir
