@@ -245,6 +245,7 @@ public:
 
 private:
     // ---- analysis (regalloc.cpp)
+    void size_arrays(size_t n);
     void analyze();
     uint8_t known_bits(ValueId v, const std::vector<uint8_t>& zb) const;
     ValueId canon(ValueId v) const { return alias_[v]; }
@@ -341,20 +342,22 @@ private:
     CompileOutput* out_ = nullptr;
 
     // analysis results, indexed by ValueId (storage in CompileScratch)
-    std::vector<ValueId>& alias_;
-    std::vector<std::optional<uint64_t>>& cval_;
-    std::vector<int32_t>& last_use_;
-    std::vector<uint8_t>& crosses_call_;
+    // Per-value arrays (CompileScratch storage sized by size_arrays(); raw pointers because
+    // they are read for every operand of every instruction).
+    ValueId* alias_ = nullptr;
+    std::optional<uint64_t>* cval_ = nullptr;
+    int32_t* last_use_ = nullptr;
+    uint8_t* crosses_call_ = nullptr;
     // A compare whose only use is the next BrCond/ExitCond: emitted as cmp + jcc, no setcc.
-    std::vector<uint8_t>& fused_;
+    uint8_t* fused_ = nullptr;
     asmjit::x86::CondCode fused_cc_ = asmjit::x86::CondCode::kE;
-    std::vector<uint8_t>& flag_use_;
-    std::vector<uint8_t>& flag_cc_;
+    uint8_t* flag_use_ = nullptr;
+    uint8_t* flag_cc_ = nullptr;
     uint32_t cur_inst_ = 0;
 
     // allocation state
-    std::vector<int8_t>& vreg_;
-    std::vector<int32_t>& vslot_;
+    int8_t* vreg_ = nullptr;
+    int32_t* vslot_ = nullptr;
     ValueId rval_[16];
     uint32_t pinned_ = 0;
     std::vector<int32_t>& free_slots_;

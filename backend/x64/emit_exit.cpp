@@ -330,8 +330,6 @@ Status BlockCompiler::compile(CompileOutput& out) {
     }
     cold_.clear();
     analyze();
-    vreg_.assign(n, -1);
-    vslot_.assign(n, -1);
     reset_regs();
     labels_.clear();
     for (uint32_t k = 0; k < block_.num_labels; ++k) labels_.push_back(as_.newLabel());

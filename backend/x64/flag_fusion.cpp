@@ -182,8 +182,8 @@ CC BlockCompiler::compare_cond(const ir::Inst& in, const HostFlags& f, int depth
 
 void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
     const size_t n = block_.insts.size();
-    flag_use_.assign(n, kFlagNone);
-    flag_cc_.assign(n, uint8_t(CC::kE));
+    std::fill_n(flag_use_, n, uint8_t(kFlagNone));
+    std::fill_n(flag_cc_, n, uint8_t(CC::kE));
     scratch_.prezero.clear();
     scratch_.prezero_next = 0;
 

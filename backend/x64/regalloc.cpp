@@ -36,15 +36,6 @@ BlockCompiler::BlockCompiler(const CompileEnv& env, const ir::Block& block, Tran
       block_(block),
       tb_(tb),
       as_(as),
-      alias_(scratch.alias),
-      cval_(scratch.cval),
-      last_use_(scratch.last_use),
-      crosses_call_(scratch.crosses_call),
-      fused_(scratch.fused),
-      flag_use_(scratch.flag_use),
-      flag_cc_(scratch.flag_cc),
-      vreg_(scratch.vreg),
-      vslot_(scratch.vslot),
       free_slots_(scratch.free_slots),
       labels_(scratch.labels),
       cold_(scratch.cold),
@@ -57,12 +48,35 @@ void BlockCompiler::fail(const char* message) {
 // ---------------------------------------------------------------------------------------------
 // Analysis
 
+void BlockCompiler::size_arrays(size_t n) {
+    CompileScratch& sc = scratch_;
+    if (sc.alias.size() < n) {
+        sc.alias.resize(n);
+        sc.cval.resize(n);
+        sc.last_use.resize(n);
+        sc.crosses_call.resize(n);
+        sc.fused.resize(n);
+        sc.flag_use.resize(n);
+        sc.flag_cc.resize(n);
+        sc.vreg.resize(n);
+        sc.vslot.resize(n);
+    }
+    alias_ = sc.alias.data();
+    cval_ = sc.cval.data();
+    last_use_ = sc.last_use.data();
+    crosses_call_ = sc.crosses_call.data();
+    fused_ = sc.fused.data();
+    flag_use_ = sc.flag_use.data();
+    flag_cc_ = sc.flag_cc.data();
+    vreg_ = sc.vreg.data();
+    vslot_ = sc.vslot.data();
+}
+
 void BlockCompiler::analyze() {
     const size_t n = block_.insts.size();
-    alias_.resize(n);
-    cval_.resize(n);
-    last_use_.assign(n, -1);
-    crosses_call_.assign(n, 0);
+    size_arrays(n);
+    std::fill_n(last_use_, n, -1);
+    std::fill_n(crosses_call_, n, 0);
     std::vector<uint16_t>& uses = scratch_.uses;
     uses.assign(n, 0);
     // Known significant low bits of each value (the rest is zero), for free truncations.
@@ -164,7 +178,7 @@ void BlockCompiler::analyze() {
         zbits[i] = known_bits(ValueId(i), zbits);
     }
 
-    fused_.assign(n, 0);
+    std::fill_n(fused_, n, 0);
     for (size_t i = 0; i + 1 < n; ++i) {
         const ir::Inst& in = block_.insts[i];
         if (in.op < Opcode::CmpEq || in.op > Opcode::CmpLeS) continue;
@@ -245,8 +259,9 @@ uint8_t BlockCompiler::known_bits(ValueId v, const std::vector<uint8_t>& zb) con
 
 void BlockCompiler::reset_regs() {
     for (auto& r : rval_) r = ir::kNoValue;
-    std::fill(vreg_.begin(), vreg_.end(), int8_t(-1));
-    std::fill(vslot_.begin(), vslot_.end(), -1);
+    const size_t n = block_.insts.size();
+    std::fill_n(vreg_, n, int8_t(-1));
+    std::fill_n(vslot_, n, -1);
     free_slots_.clear();
     next_slot_ = 0;
     pinned_ = 0;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <vector>
 
 namespace corvid::ir {
@@ -13,6 +14,8 @@ bool is_int(Type t) {
     return t == Type::I8 || t == Type::I16 || t == Type::I32 || t == Type::I64;
 }
 
+// The detailed checker: finds and describes the first offending instruction. It runs only when
+// quick_check (below) rejects a block, and its verdict is the one returned.
 class Verifier {
 public:
     explicit Verifier(const Block& b) : b_(b) {}
@@ -167,9 +170,150 @@ private:
     const Block& b_;
 };
 
+// Per opcode, what quick_check needs of the opcode table, in one small row.
+struct Row {
+    uint8_t nargs;
+    Kind args[3];
+    Kind result;
+    bool terminal;
+    bool call;
+};
+
+constexpr auto kRows = [] {
+    std::array<Row, size_t(Opcode::Count)> t{};
+    for (size_t o = 0; o < t.size(); ++o) {
+        const OpInfo& info = detail::kOpInfos[o];
+        Row& r = t[o];
+        r.nargs = 0;
+        while (r.nargs < 3 && info.args[r.nargs] != Kind::V) ++r.nargs;
+        for (unsigned a = 0; a < 3; ++a) r.args[a] = info.args[a];
+        r.result = info.result;
+        r.terminal = (info.flags & kTerminal) != 0;
+        r.call = Opcode(o) == Opcode::Call || Opcode(o) == Opcode::CallVoid;
+    }
+    return t;
+}();
+
+// The same rules as Verifier, as a yes/no answer without building any message: the cost of
+// verifying a good block. It must never accept a block that Verifier rejects (it may be
+// stricter; Verifier decides then).
+bool quick_check(const Block& b) {
+    const auto& insts = b.insts;
+    const size_t n = insts.size();
+    if (n == 0 || n >= kNoValue) return false;
+    thread_local std::vector<uint8_t> label_defined;  // scratch reused across blocks
+    label_defined.assign(b.num_labels, 0);
+    size_t region_start = 0;
+    bool after_terminal = false;
+    bool any_branch = false;
+    uint64_t pc = ~0ull;
+    bool state_written_in_insn = false;
+    for (size_t k = 0; k < n; ++k) {
+        const Inst& i = insts[k];
+        if (size_t(i.op) >= size_t(Opcode::Count)) return false;
+        const Row& row = kRows[size_t(i.op)];
+        if (after_terminal && i.op != Opcode::Label) return false;
+        after_terminal = row.terminal;
+        if (i.op == Opcode::Label) {
+            if (i.imm >= b.num_labels || label_defined[i.imm]) return false;
+            label_defined[i.imm] = 1;
+            region_start = k;
+            state_written_in_insn = false;
+        }
+        if (i.pc != pc) {
+            pc = i.pc;
+            state_written_in_insn = false;
+        }
+        // Operands.
+        unsigned nargs = row.nargs;
+        if (row.call) {
+            const auto* h = reinterpret_cast<const HelperInfo*>(i.imm);
+            if (!h || !h->fn || h->num_args > 3) return false;
+            nargs = h->num_args;
+        }
+        Type shared = Type::Void;
+        for (unsigned a = 0; a < 3; ++a) {
+            const ValueId v = i.args[a];
+            if (a >= nargs) {
+                if (v != kNoValue) return false;
+                continue;
+            }
+            // kNoValue fails `v >= k` too (blocks are shorter than kNoValue).
+            if (v >= k || v < region_start) return false;
+            // Every earlier instruction passed the result check, so it has a value exactly
+            // when its type is not Void.
+            const Type dt = insts[v].type;
+            if (dt == Type::Void) return false;
+            switch (row.args[a]) {
+                case Kind::T:
+                    if (dt != i.type) return false;
+                    break;
+                case Kind::A:
+                    if (shared == Type::Void)
+                        shared = dt;
+                    else if (dt != shared)
+                        return false;
+                    break;
+                case Kind::I32:
+                    if (dt != Type::I32) return false;
+                    break;
+                case Kind::I64:
+                    if (dt != Type::I64) return false;
+                    break;
+                case Kind::V: break;
+            }
+        }
+        // Result.
+        switch (row.result) {
+            case Kind::V:
+                if (i.type != Type::Void) return false;
+                break;
+            case Kind::T:
+            case Kind::A:
+                if (!is_int(i.type)) return false;
+                if (i.op == Opcode::Const && i.type != Type::I64 && (i.imm >> bit_width(i.type)) != 0) return false;
+                break;
+            case Kind::I32:
+                if (i.type != Type::I32) return false;
+                break;
+            case Kind::I64:
+                if (i.type != Type::I64) return false;
+                break;
+        }
+        switch (i.op) {
+            case Opcode::Br:
+            case Opcode::BrCond:
+                if (i.imm >= b.num_labels) return false;
+                any_branch = true;
+                break;
+            case Opcode::Load:
+            case Opcode::Store:
+                if (state_written_in_insn) return false;
+                if (i.imm & ~uint64_t(kMemSizeMask | kMemSigned | kMemAlignCheck)) return false;
+                if (i.op == Opcode::Load && mem_size_bytes(i.imm) * 8 > bit_width(i.type)) return false;
+                if (i.op == Opcode::Store && mem_size_bytes(i.imm) * 8 > bit_width(insts[i.args[1]].type))
+                    return false;
+                break;
+            case Opcode::SetState: state_written_in_insn = true; break;
+            case Opcode::ExitHalt:
+                if (i.imm < 1 || i.imm > 3) return false;
+                break;
+            default: break;
+        }
+    }
+    if (!after_terminal) return false;  // the last instruction's flag: the block must end in a terminal
+    if (any_branch) {
+        for (const Inst& i : insts) {
+            if ((i.op == Opcode::Br || i.op == Opcode::BrCond) && !label_defined[i.imm]) return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 Status verify(const Block& block) {
+    if (quick_check(block)) return {};
     return Verifier(block).run();
 }
 

@@ -5,26 +5,38 @@ namespace corvid::ir {
 
 void optimize(Block& block) {
     const_fold(block);
-    state_forward(block);
-    const_fold(block);  // forwarded constants may fold further
+    // Forwarded values may fold further. const_fold already is a fixpoint on its own output
+    // (one forward walk sees every operand in final form), so without forwarding it would
+    // change nothing.
+    if (state_forward_changed(block)) const_fold(block);
     dead_store(block);
     dead_code(block);
 }
 
 void compact(Block& block, const std::vector<uint8_t>& dead) {
-    thread_local std::vector<ValueId> renum;  // scratch reused across blocks
-    renum.assign(block.insts.size(), kNoValue);
-    size_t out = 0;
-    for (size_t k = 0; k < block.insts.size(); ++k) {
-        if (dead[k]) continue;
-        Inst i = block.insts[k];
+    auto& insts = block.insts;
+    const size_t n = insts.size();
+    // Before the first dead instruction nothing moves and operands keep their numbers.
+    size_t first = 0;
+    while (first < n && !dead[first]) ++first;
+    if (first == n) return;
+    thread_local std::vector<ValueId> renum;  // scratch reused across blocks; only [first, n) is read
+    renum.resize(n);
+    size_t out = first;
+    for (size_t k = first; k < n; ++k) {
+        if (dead[k]) {
+            renum[k] = kNoValue;
+            continue;
+        }
+        Inst& i = insts[k];
         for (ValueId& a : i.args) {
-            if (a != kNoValue) a = renum[a];
+            if (a != kNoValue && a >= first) a = renum[a];
         }
         renum[k] = ValueId(out);
-        block.insts[out++] = i;
+        if (out != k) insts[out] = i;
+        ++out;
     }
-    block.insts.resize(out);
+    insts.resize(out);
 }
 
 }  // namespace corvid::ir

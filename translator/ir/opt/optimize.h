@@ -17,6 +17,9 @@ void const_fold(Block& block);
 // Guest-state get/set forwarding: a GetState after a SetState or GetState of the same offset
 // and type reuses that value (until a label or a helper that writes state).
 void state_forward(Block& block);
+// The same pass; returns true if it forwarded any GetState. Forwarding can make operands
+// constant or identical (sub x, x), so the pass manager re-runs const_fold only then.
+bool state_forward_changed(Block& block);
 
 // Dead guest-state store elimination: a SetState whose bytes are all overwritten by later
 // SetStates before any read of them, label, branch, terminal, may-fault instruction (Load,

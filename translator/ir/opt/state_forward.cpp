@@ -16,43 +16,54 @@ bool overlaps(const Known& k, uint32_t off, unsigned bytes) {
 
 }  // namespace
 
-void state_forward(Block& block) {
+// One forward walk that compacts in place: slots before `out` hold the final instructions.
+// Until the first forwarded GetState nothing moves and no operand needs renaming.
+bool state_forward_changed(Block& block) {
     auto& insts = block.insts;
     const size_t n = insts.size();
-    thread_local std::vector<ValueId> repl;  // scratch reused across blocks
-    repl.resize(n);
-    thread_local std::vector<uint8_t> dead;
-    dead.assign(n, 0);
+    thread_local std::vector<ValueId> repl;  // scratch reused across blocks; only [first, n) is read
     thread_local std::vector<Known> known;
     known.clear();
-    bool any = false;
+    size_t first = n;  // the first removed instruction
+    size_t out = 0;
     for (size_t k = 0; k < n; ++k) {
         Inst& i = insts[k];
-        repl[k] = ValueId(k);
-        for (ValueId& a : i.args) {
-            if (a != kNoValue) a = repl[a];
+        if (first != n) {
+            for (ValueId& a : i.args) {
+                if (a != kNoValue && a >= first) a = repl[a];
+            }
         }
         switch (i.op) {
             case Opcode::Label: known.clear(); break;
             case Opcode::GetState: {
                 const uint32_t off = uint32_t(i.imm);
-                bool found = false;
+                const Known* hit = nullptr;
                 for (const Known& e : known) {
                     if (e.offset == off && e.type == i.type) {
-                        repl[k] = e.value;
-                        dead[k] = 1;
-                        any = found = true;
+                        hit = &e;
                         break;
                     }
                 }
-                if (!found) known.push_back({off, i.type, ValueId(k)});
+                if (hit) {
+                    if (first == n) {
+                        first = k;
+                        repl.resize(n);
+                    }
+                    repl[k] = hit->value;
+                    continue;  // removed: not copied to `out`
+                }
+                known.push_back({off, i.type, ValueId(out)});
                 break;
             }
             case Opcode::SetState: {
                 const uint32_t off = uint32_t(i.imm);
                 const Type t = insts[i.args[0]].type;
                 const unsigned bytes = bit_width(t) / 8;
-                std::erase_if(known, [&](const Known& e) { return overlaps(e, off, bytes); });
+                size_t keep = 0;
+                for (size_t e = 0; e < known.size(); ++e) {
+                    if (!overlaps(known[e], off, bytes)) known[keep++] = known[e];
+                }
+                known.resize(keep);
                 known.push_back({off, t, i.args[0]});
                 break;
             }
@@ -64,8 +75,19 @@ void state_forward(Block& block) {
             }
             default: break;
         }
+        if (first != n) {
+            repl[k] = ValueId(out);
+            insts[out] = i;
+        }
+        ++out;
     }
-    if (any) compact(block, dead);
+    if (first == n) return false;
+    insts.resize(out);
+    return true;
+}
+
+void state_forward(Block& block) {
+    state_forward_changed(block);
 }
 
 }  // namespace corvid::ir
