@@ -254,7 +254,7 @@ private:
     ir::Type type_of(ValueId v) const { return block_.insts[v].type; }
 
     // ---- host-flag reuse (flag_fusion.cpp)
-    void analyze_flags(std::vector<uint16_t>& uses);
+    void analyze_flags(std::vector<uint16_t>& uses, bool any_cmp);
     bool emits_nothing(uint32_t i) const {
         const uint8_t fu = flag_use_[i];
         return scratch_.skip[i] || fu == kFlagDeferred || fu == kFlagAbsorbed || fu == kFlagToMemory;

@@ -323,20 +323,16 @@ Status BlockCompiler::compile(CompileOutput& out) {
     if (!(ir::op_info(last.op).flags & ir::kTerminal) && last.op != Opcode::Br) {
         return make_error("x64: block does not end in a terminal");
     }
-    for (const ir::Inst& in : block_.insts) {
-        if ((in.op == Opcode::Label || in.op == Opcode::Br || in.op == Opcode::BrCond) && in.imm >= block_.num_labels) {
-            return make_error("x64: label id out of range");
-        }
-    }
     cold_.clear();
-    analyze();
+    analyze();  // also rejects label ids out of range
+    if (error_) return make_error(std::string("x64: ") + error_);
     reset_regs();
     labels_.clear();
     for (uint32_t k = 0; k < block_.num_labels; ++k) labels_.push_back(as_.newLabel());
 
     emit_entry();
     out.entry_end = uint32_t(as_.offset());
-    out.inst_offsets.assign(n + 1, 0);
+    out.inst_offsets.resize(n + 1);
     for (uint32_t i = 0; i < n && !error_; ++i) {
         out.inst_offsets[i] = uint32_t(as_.offset());
         emit_inst(i);

@@ -180,35 +180,20 @@ CC BlockCompiler::compare_cond(const ir::Inst& in, const HostFlags& f, int depth
     return kNone;
 }
 
-void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses) {
+void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses, bool any_cmp) {
     const size_t n = block_.insts.size();
     std::fill_n(flag_use_, n, uint8_t(kFlagNone));
     std::fill_n(flag_cc_, n, uint8_t(CC::kE));
     scratch_.prezero.clear();
     scratch_.prezero_next = 0;
 
-    // One walk collects what the steps below look at: the add-with-carry family ops, the
+    // analyze() collected what the steps below look at: the add-with-carry family ops, the
     // conditional branches and the `cmp.lts x, 0` of the overflow idioms. A block with no
     // add-with-carry op, no compare and no conditional branch has nothing to read from the
     // host flags.
-    std::vector<uint32_t>& addcs = scratch_.flag_addcs;
-    std::vector<uint32_t>& branches = scratch_.flag_branches;
-    std::vector<uint32_t>& sign_tests = scratch_.flag_sign_tests;
-    addcs.clear();
-    branches.clear();
-    sign_tests.clear();
-    bool any_cmp = false;
-    for (uint32_t i = 0; i < n; ++i) {
-        const ir::Inst& in = block_.insts[i];
-        if (is_addc_family(in.op)) {
-            addcs.push_back(i);
-        } else if (in.op >= Opcode::CmpEq && in.op <= Opcode::CmpLeS) {
-            any_cmp = true;
-            if (in.op == Opcode::CmpLtS && is_const(in.args[1]) && const_of(in.args[1]) == 0) sign_tests.push_back(i);
-        } else if ((in.op == Opcode::BrCond || in.op == Opcode::ExitCond) && !is_const(in.args[0])) {
-            branches.push_back(i);
-        }
-    }
+    const std::vector<uint32_t>& addcs = scratch_.flag_addcs;
+    const std::vector<uint32_t>& branches = scratch_.flag_branches;
+    const std::vector<uint32_t>& sign_tests = scratch_.flag_sign_tests;
     if (addcs.empty() && !any_cmp && branches.empty()) return;
 
     // 1. Subtraction form: a Not whose every use is the second operand of an add-with-carry

@@ -122,7 +122,14 @@ void BlockCompiler::analyze() {
         }
         switch (in.op) {
             case Opcode::Const: cval_[i] = ir::truncate(in.type, in.imm); break;
-            case Opcode::Label: known.clear(); break;
+            case Opcode::Label:
+                if (in.imm >= block_.num_labels) fail("label id out of range");
+                known.clear();
+                break;
+            case Opcode::Br:
+            case Opcode::BrCond:
+                if (in.imm >= block_.num_labels) fail("label id out of range");
+                break;
             case Opcode::GetState: {
                 // Reading state changes nothing, so overlapping entries stay true.
                 if (const Known* k = find_exact(in.imm, in.type)) {
@@ -178,26 +185,38 @@ void BlockCompiler::analyze() {
         zbits[i] = known_bits(ValueId(i), zbits);
     }
 
-    std::fill_n(fused_, n, 0);
-    for (size_t i = 0; i + 1 < n; ++i) {
-        const ir::Inst& in = block_.insts[i];
-        if (in.op < Opcode::CmpEq || in.op > Opcode::CmpLeS) continue;
-        const ir::Inst& next = block_.insts[i + 1];
-        if (alias_[i] == i && !cval_[i] && uses[i] == 1 &&
-            (next.op == Opcode::BrCond || next.op == Opcode::ExitCond) && canon(next.args[0]) == i) {
-            fused_[i] = 1;
-        }
-    }
-    // Instructions whose value is never computed: folded, forwarded or unused.
+    // Second walk, now that uses and last uses are final: which instructions emit nothing,
+    // which compares fuse with the next branch, and what the flag analysis looks at.
     std::vector<uint8_t>& skip = scratch_.skip;
     skip.resize(n);
-    for (size_t i = 0; i < n; ++i) {
+    std::vector<uint32_t>& addcs = scratch_.flag_addcs;
+    std::vector<uint32_t>& branches = scratch_.flag_branches;
+    std::vector<uint32_t>& sign_tests = scratch_.flag_sign_tests;
+    addcs.clear();
+    branches.clear();
+    sign_tests.clear();
+    bool any_cmp = false;
+    for (uint32_t i = 0; i < n; ++i) {
         const ir::Inst& in = block_.insts[i];
         const bool has_result = ir::op_info(in.op).result != ir::Kind::V;
         skip[i] = in.op == Opcode::Const || (has_result && (alias_[i] != i || cval_[i])) ||
                   (has_result && last_use_[i] < 0 && (ir::is_pure(in.op) || in.op == Opcode::GetState));
+        fused_[i] = 0;
+        if (in.op >= Opcode::CmpEq && in.op <= Opcode::CmpLeS) {
+            any_cmp = true;
+            if (in.op == Opcode::CmpLtS && is_const(in.args[1]) && const_of(in.args[1]) == 0) sign_tests.push_back(i);
+            // A compare whose only use is the next BrCond/ExitCond: cmp + jcc, no setcc.
+            if (i + 1 < n && alias_[i] == i && !cval_[i] && uses[i] == 1) {
+                const ir::Inst& next = block_.insts[i + 1];
+                fused_[i] = (next.op == Opcode::BrCond || next.op == Opcode::ExitCond) && canon(next.args[0]) == i;
+            }
+        } else if (in.op == Opcode::AddWithCarry || in.op == Opcode::AddCarry || in.op == Opcode::AddOverflow) {
+            addcs.push_back(i);
+        } else if ((in.op == Opcode::BrCond || in.op == Opcode::ExitCond) && !is_const(in.args[0])) {
+            branches.push_back(i);
+        }
     }
-    analyze_flags(uses);
+    analyze_flags(uses, any_cmp);
     if (!any_call) return;
     std::vector<uint32_t>& calls_before = scratch_.calls_before;
     calls_before.assign(n + 1, 0);
