@@ -247,7 +247,8 @@ private:
     // ---- analysis (regalloc.cpp)
     void size_arrays(size_t n);
     void analyze();
-    uint8_t known_bits(ValueId v, const std::vector<uint8_t>& zb) const;
+    static constexpr uint8_t kUnknownBits = 0xff;
+    uint8_t known_bits(ValueId v, uint8_t* zb, int depth) const;
     ValueId canon(ValueId v) const { return alias_[v]; }
     bool is_const(ValueId v) const { return cval_[canon(v)].has_value(); }
     uint64_t const_of(ValueId v) const { return *cval_[canon(v)]; }

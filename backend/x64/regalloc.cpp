@@ -79,9 +79,10 @@ void BlockCompiler::analyze() {
     std::fill_n(crosses_call_, n, 0);
     std::vector<uint16_t>& uses = scratch_.uses;
     uses.assign(n, 0);
-    // Known significant low bits of each value (the rest is zero), for free truncations.
+    // Known significant low bits of values (the rest is zero), for free truncations: worked out
+    // on demand (only a Trunc asks), kUnknownBits until then.
     std::vector<uint8_t>& zbits = scratch_.zbits;
-    zbits.resize(n);
+    zbits.assign(n, kUnknownBits);
 
     // Guest-state forwarding inside a label-free region: a GetState of an offset whose current
     // value is already held by an IR value (an earlier GetState or SetState of the same type)
@@ -174,7 +175,7 @@ void BlockCompiler::analyze() {
                     const unsigned to = ir::bit_width(in.type);
                     if (((in.op == Opcode::ZExt || in.op == Opcode::Trunc) && from <= to) ||
                         (in.op == Opcode::SExt && from == to) ||
-                        (in.op == Opcode::Trunc && zbits[canon(in.args[0])] <= to)) {
+                        (in.op == Opcode::Trunc && known_bits(canon(in.args[0]), zbits.data(), 0) <= to)) {
                         alias_[i] = canon(in.args[0]);
                     } else if (in.op == Opcode::Select && is_const(in.args[0])) {
                         alias_[i] = canon(const_of(in.args[0]) != 0 ? in.args[1] : in.args[2]);
@@ -182,7 +183,6 @@ void BlockCompiler::analyze() {
                 }
                 break;
         }
-        zbits[i] = known_bits(ValueId(i), zbits);
     }
 
     // Second walk, now that uses and last uses are final: which instructions emit nothing,
@@ -227,50 +227,56 @@ void BlockCompiler::analyze() {
 }
 
 // Upper bound on the significant bits of value v (zero-extended representation), from its
-// operands' bounds `zb` (already computed for earlier values).
-uint8_t BlockCompiler::known_bits(ValueId v, const std::vector<uint8_t>& zb) const {
+// operands' bounds, memoised in `zb`. Only for values already analysed (operands of the current
+// instruction); chains deeper than a few levels get the conservative answer, the full width.
+uint8_t BlockCompiler::known_bits(ValueId v, uint8_t* zb, int depth) const {
+    if (zb[v] != kUnknownBits) return zb[v];
     const ir::Inst& in = block_.insts[v];
-    if (alias_[v] != v) return std::min<uint8_t>(uint8_t(ir::bit_width(in.type)), zb[alias_[v]]);
-    if (cval_[v]) {
+    const unsigned w = ir::bit_width(in.type);
+    unsigned r = w;
+    if (ir::op_info(in.op).result == ir::Kind::V) {
+        r = 64;
+    } else if (alias_[v] != v) {
+        r = std::min(w, unsigned(known_bits(alias_[v], zb, depth)));
+    } else if (cval_[v]) {
         const uint64_t c = *cval_[v];
-        return uint8_t(c ? 64 - __builtin_clzll(c) : 0);
+        r = c ? 64 - __builtin_clzll(c) : 0;
+    } else if (depth < 8) {
+        auto arg = [&](unsigned k) -> unsigned { return known_bits(alias_[in.args[k]], zb, depth + 1); };
+        switch (in.op) {
+            case Opcode::Load:
+                if (!(in.imm & ir::kMemSigned)) r = std::min(w, 8 * ir::mem_size_bytes(in.imm));
+                break;
+            case Opcode::ZExt:
+            case Opcode::Trunc: r = std::min(w, arg(0)); break;
+            case Opcode::And: r = std::min(arg(0), arg(1)); break;
+            case Opcode::Or:
+            case Opcode::Xor: r = std::max(arg(0), arg(1)); break;
+            case Opcode::LShr:
+                if (is_const(in.args[1])) {
+                    const unsigned c = unsigned(const_of(in.args[1]) & (w - 1));
+                    r = arg(0) > c ? arg(0) - c : 0;
+                }
+                break;
+            case Opcode::Shl:
+                if (is_const(in.args[1])) r = std::min(w, arg(0) + unsigned(const_of(in.args[1]) & (w - 1)));
+                break;
+            case Opcode::CmpEq:
+            case Opcode::CmpNe:
+            case Opcode::CmpLtU:
+            case Opcode::CmpLtS:
+            case Opcode::CmpLeU:
+            case Opcode::CmpLeS:
+            case Opcode::AddCarry:
+            case Opcode::AddOverflow: r = 1; break;
+            default: break;
+        }
+        r = std::min(r, w);
+    } else {
+        return uint8_t(w);  // not memoised: a shallower query may do better
     }
-    // Operand bounds: a constant's (or any canonical value's) bound is already in zb.
-    auto arg = [&](unsigned k) -> unsigned { return zb[alias_[in.args[k]]]; };
-    unsigned r;
-    switch (in.op) {
-        case Opcode::Load:
-            r = (in.imm & ir::kMemSigned) ? 64 : 8 * ir::mem_size_bytes(in.imm);
-            break;
-        case Opcode::ZExt:
-        case Opcode::Trunc: r = arg(0); break;
-        case Opcode::And: r = std::min(arg(0), arg(1)); break;
-        case Opcode::Or:
-        case Opcode::Xor: r = std::max(arg(0), arg(1)); break;
-        case Opcode::LShr:
-            r = 64;
-            if (is_const(in.args[1])) {
-                const unsigned c = unsigned(const_of(in.args[1]) & (ir::bit_width(in.type) - 1));
-                r = arg(0) > c ? arg(0) - c : 0;
-            }
-            break;
-        case Opcode::Shl:
-            r = 64;
-            if (is_const(in.args[1])) r = arg(0) + unsigned(const_of(in.args[1]) & (ir::bit_width(in.type) - 1));
-            break;
-        case Opcode::CmpEq:
-        case Opcode::CmpNe:
-        case Opcode::CmpLtU:
-        case Opcode::CmpLtS:
-        case Opcode::CmpLeU:
-        case Opcode::CmpLeS:
-        case Opcode::AddCarry:
-        case Opcode::AddOverflow: r = 1; break;
-        default:
-            // Results without a value (stores, terminals) and everything else: the full width.
-            return ir::op_info(in.op).result == ir::Kind::V ? 64 : uint8_t(ir::bit_width(in.type));
-    }
-    return uint8_t(std::min(r, ir::bit_width(in.type)));
+    zb[v] = uint8_t(r);
+    return zb[v];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -174,29 +174,42 @@ private:
 struct Row {
     uint8_t nargs;
     Kind args[3];
-    Kind result;
+    uint8_t result_types;  // bit t: Type(t) is a valid result type
     bool terminal;
     bool call;
+    bool extra;  // has opcode-specific checks (labels, branches, memory, state, halt, const)
 };
 
 constexpr auto kRows = [] {
     std::array<Row, size_t(Opcode::Count)> t{};
     for (size_t o = 0; o < t.size(); ++o) {
         const OpInfo& info = detail::kOpInfos[o];
+        const Opcode op = Opcode(o);
         Row& r = t[o];
         r.nargs = 0;
         while (r.nargs < 3 && info.args[r.nargs] != Kind::V) ++r.nargs;
         for (unsigned a = 0; a < 3; ++a) r.args[a] = info.args[a];
-        r.result = info.result;
+        switch (info.result) {
+            case Kind::V: r.result_types = 1u << unsigned(Type::Void); break;
+            case Kind::T:
+            case Kind::A:
+                r.result_types = (1u << unsigned(Type::I8)) | (1u << unsigned(Type::I16)) |
+                                 (1u << unsigned(Type::I32)) | (1u << unsigned(Type::I64));
+                break;
+            case Kind::I32: r.result_types = 1u << unsigned(Type::I32); break;
+            case Kind::I64: r.result_types = 1u << unsigned(Type::I64); break;
+        }
         r.terminal = (info.flags & kTerminal) != 0;
-        r.call = Opcode(o) == Opcode::Call || Opcode(o) == Opcode::CallVoid;
+        r.call = op == Opcode::Call || op == Opcode::CallVoid;
+        r.extra = op == Opcode::Label || op == Opcode::Br || op == Opcode::BrCond || op == Opcode::Load ||
+                  op == Opcode::Store || op == Opcode::SetState || op == Opcode::ExitHalt || op == Opcode::Const;
     }
     return t;
 }();
 
 // The same rules as Verifier, as a yes/no answer without building any message: the cost of
 // verifying a good block. It must never accept a block that Verifier rejects (it may be
-// stricter; Verifier decides then).
+// stricter; Verifier decides then). The order of the checks does not matter here.
 bool quick_check(const Block& b) {
     const auto& insts = b.insts;
     const size_t n = insts.size();
@@ -214,16 +227,12 @@ bool quick_check(const Block& b) {
         const Row& row = kRows[size_t(i.op)];
         if (after_terminal && i.op != Opcode::Label) return false;
         after_terminal = row.terminal;
-        if (i.op == Opcode::Label) {
-            if (i.imm >= b.num_labels || label_defined[i.imm]) return false;
-            label_defined[i.imm] = 1;
-            region_start = k;
-            state_written_in_insn = false;
-        }
         if (i.pc != pc) {
             pc = i.pc;
             state_written_in_insn = false;
         }
+        // Result type (an out-of-range Type has no bit).
+        if (unsigned(i.type) >= 8 || !((row.result_types >> unsigned(i.type)) & 1)) return false;
         // Operands.
         unsigned nargs = row.nargs;
         if (row.call) {
@@ -231,56 +240,40 @@ bool quick_check(const Block& b) {
             if (!h || !h->fn || h->num_args > 3) return false;
             nargs = h->num_args;
         }
+        if (row.extra && i.op == Opcode::Label) region_start = k;  // checked in full below
         Type shared = Type::Void;
-        for (unsigned a = 0; a < 3; ++a) {
+        for (unsigned a = 0; a < nargs; ++a) {
             const ValueId v = i.args[a];
-            if (a >= nargs) {
-                if (v != kNoValue) return false;
-                continue;
-            }
-            // kNoValue fails `v >= k` too (blocks are shorter than kNoValue).
-            if (v >= k || v < region_start) return false;
+            // One unsigned compare: v < region_start wraps around; kNoValue is >= k too.
+            if (size_t(v) - region_start >= k - region_start) return false;
             // Every earlier instruction passed the result check, so it has a value exactly
             // when its type is not Void.
             const Type dt = insts[v].type;
-            if (dt == Type::Void) return false;
+            Type want;
             switch (row.args[a]) {
-                case Kind::T:
-                    if (dt != i.type) return false;
+                case Kind::T: want = i.type; break;
+                case Kind::I32: want = Type::I32; break;
+                case Kind::I64: want = Type::I64; break;
+                default:
+                    if (shared == Type::Void) shared = dt;
+                    want = shared;
                     break;
-                case Kind::A:
-                    if (shared == Type::Void)
-                        shared = dt;
-                    else if (dt != shared)
-                        return false;
-                    break;
-                case Kind::I32:
-                    if (dt != Type::I32) return false;
-                    break;
-                case Kind::I64:
-                    if (dt != Type::I64) return false;
-                    break;
-                case Kind::V: break;
             }
+            if (dt != want || dt == Type::Void) return false;
         }
-        // Result.
-        switch (row.result) {
-            case Kind::V:
-                if (i.type != Type::Void) return false;
-                break;
-            case Kind::T:
-            case Kind::A:
-                if (!is_int(i.type)) return false;
-                if (i.op == Opcode::Const && i.type != Type::I64 && (i.imm >> bit_width(i.type)) != 0) return false;
-                break;
-            case Kind::I32:
-                if (i.type != Type::I32) return false;
-                break;
-            case Kind::I64:
-                if (i.type != Type::I64) return false;
-                break;
+        for (unsigned a = nargs; a < 3; ++a) {
+            if (i.args[a] != kNoValue) return false;
         }
+        if (!row.extra) continue;
         switch (i.op) {
+            case Opcode::Label:
+                if (i.imm >= b.num_labels || label_defined[i.imm]) return false;
+                label_defined[i.imm] = 1;
+                state_written_in_insn = false;
+                break;
+            case Opcode::Const:
+                if (i.type != Type::I64 && (i.imm >> bit_width(i.type)) != 0) return false;
+                break;
             case Opcode::Br:
             case Opcode::BrCond:
                 if (i.imm >= b.num_labels) return false;
