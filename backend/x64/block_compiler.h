@@ -214,6 +214,8 @@ struct CompileScratch {
 enum FlagUse : uint8_t {
     kFlagNone,      // emitted normally
     kFlagProduce,   // an add-with-carry family op whose host add/sub leaves reusable flags
+    kFlagsOnly,     // a kFlagProduce AddWithCarry whose value nothing reads (its users read
+                    // the flags): a subtraction becomes `cmp`, an addition leaves rax unnamed
     kFlagReuse,     // computed from the flags (setcc / the result still in rax): no arithmetic
     kFlagDeferred,  // a node of a branch condition that the branch reads from the flags: no code
     kFlagAbsorbed,  // a Not subtracted by its add-with-carry users: no code
@@ -261,6 +263,7 @@ private:
         return scratch_.skip[i] || fu == kFlagDeferred || fu == kFlagAbsorbed || fu == kFlagToMemory;
     }
     void plan_flag_stores(const std::vector<uint16_t>& uses);
+    void find_flags_only(const std::vector<uint32_t>& addcs);
     void emit_prezero(uint32_t i);
     asmjit::x86::CondCode flag_cond(ValueId v, const HostFlags& f, int depth) const;
     asmjit::x86::CondCode compare_cond(const ir::Inst& in, const HostFlags& f, int depth) const;

@@ -442,6 +442,11 @@ void BlockCompiler::emit_addc(uint32_t i, const ir::Inst& in) {
                     break;
             }
         }
+        if (flag_use_[i] == kFlagsOnly) {
+            // Nobody reads the difference: compare instead (the same flags, no copy).
+            as_.emit(ax::Inst::kIdCmp, gp_of(use_reg(in.args[0]).id(), bytes), b);
+            return;
+        }
         load_to(ax::rax, in.args[0]);
         as_.emit(ax::Inst::kIdSub, ra, b);
     } else {
@@ -459,6 +464,7 @@ void BlockCompiler::emit_addc(uint32_t i, const ir::Inst& in) {
             as_.emit(ax::Inst::kIdAdc, ra, b);
         }
     }
+    if (flag_use_[i] == kFlagsOnly) return;  // read from the flags (and rax) only
     ax::Gp d = def_after(i);
     if (in.op == Opcode::AddWithCarry) {
         if (bytes == 8) {

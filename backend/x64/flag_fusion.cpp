@@ -358,6 +358,7 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses, bool any_cmp) {
         }
         if (!dropped) {
             plan_flag_stores(uses);
+            find_flags_only(addcs);
             return;
         }
     }
@@ -373,8 +374,17 @@ namespace corvid::x64 {
 
 // A boolean read from the flags and only stored to guest state costs setcc + movzx + mov; as
 // `mov dword [state], 0` before the producing instruction and `setcc byte [state]` it costs two
-// instructions and no register. Only when nothing in between reads or writes that state word.
+// instructions and no register. Only when nothing in between reads or writes that state word,
+// and when its other readers are branches that take their condition from the flags too (the
+// A64 `cmp; b.eq` case: Z is stored and branched on).
 void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
+    auto flag_branch_uses = [&](ValueId v) {
+        unsigned k = 0;
+        for (uint32_t j : scratch_.flag_branches) {
+            if (flag_use_[j] == kFlagBranch && canon(block_.insts[j].args[0]) == v) ++k;
+        }
+        return k;
+    };
     const size_t n = block_.insts.size();
     const std::vector<uint32_t>& prod = scratch_.flag_prod;
     const std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
@@ -382,7 +392,8 @@ void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
         if (!store_ok[s]) continue;
         const ir::Inst& st = block_.insts[s];
         const ValueId v = canon(st.args[0]);
-        if (uses[v] != 1 || type_of(st.args[0]) != Type::I32 || fused_[v]) continue;
+        if (type_of(st.args[0]) != Type::I32 || fused_[v]) continue;
+        if (uses[v] != 1 && uses[v] != 1 + flag_branch_uses(v)) continue;
         const Opcode vo = block_.insts[v].op;
         if (vo == Opcode::AddWithCarry) continue;  // not a boolean
         const uint32_t p = prod[v];
@@ -403,12 +414,48 @@ void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
     std::sort(scratch_.prezero.begin(), scratch_.prezero.end());  // emitted in instruction order
 }
 
+// `cmp` on A64 (subs xzr) and x86: the difference is computed for its flags only. Its value
+// is not needed at all when every reader takes the flags instead (reused compares, deferred
+// branch trees, flag stores): the subtraction becomes a host `cmp`.
+void BlockCompiler::find_flags_only(const std::vector<uint32_t>& addcs) {
+    const auto& skip = scratch_.skip;
+    for (uint32_t p : addcs) {
+        if (block_.insts[p].op != Opcode::AddWithCarry || flag_use_[p] != kFlagProduce || last_use_[p] < 0) continue;
+        bool read = false;
+        for (int32_t j = int32_t(p) + 1; j <= last_use_[p] && !read; ++j) {
+            const uint8_t fu = flag_use_[j];
+            if (fu == kFlagReuse && block_.insts[j].op == Opcode::AddWithCarry) {
+                read = true;  // copies the sum from rax
+                break;
+            }
+            if (skip[j] || fu == kFlagReuse || fu == kFlagDeferred || fu == kFlagToMemory || fu == kFlagAbsorbed) {
+                continue;
+            }
+            for (ValueId a : block_.insts[j].args) {
+                if (a != ir::kNoValue && canon(a) == p) read = true;
+            }
+        }
+        if (!read) flag_use_[p] = kFlagsOnly;
+    }
+}
+
 void BlockCompiler::emit_prezero(uint32_t i) {
-    auto& list = scratch_.prezero;
+    auto& list = scratch_.prezero;  // sorted by (producer, offset)
     size_t& k = scratch_.prezero_next;
-    for (; k < list.size() && list[k].first <= i; ++k) {
-        if (list[k].first < i) continue;  // (never: a producer always emits code)
-        as_.mov(asmjit::x86::dword_ptr(asmjit::x86::r15, int32_t(list[k].second)), 0);
+    while (k < list.size() && list[k].first <= i) {
+        if (list[k].first < i) {  // (never: a producer always emits code)
+            ++k;
+            continue;
+        }
+        const uint32_t off = list[k].second;
+        // Two adjacent words (A64 C and V) zeroed by one qword store.
+        if (k + 1 < list.size() && list[k + 1].first == i && list[k + 1].second == off + 4) {
+            as_.mov(asmjit::x86::qword_ptr(asmjit::x86::r15, int32_t(off)), 0);
+            k += 2;
+        } else {
+            as_.mov(asmjit::x86::dword_ptr(asmjit::x86::r15, int32_t(off)), 0);
+            k += 1;
+        }
     }
 }
 

@@ -63,6 +63,57 @@ TEST(JitGolden, ChainedEntryCheckIsTwoInstructions) {
     EXPECT_EQ(x64::X64Backend::count_host_insns(lc2.code, lc2.entry_end), 3u);
 }
 
+// The AArch64 `cmp x, y; b.ne` shape: a - ~b + 1 for its flags only, N Z C V stored, branch
+// on Z. The subtraction is a host `cmp` (no copy of the difference), the four flags go
+// straight from the host flags to memory (two qword clears, four setcc), the branch reads ZF.
+TEST(JitGolden, CompareAndBranchOnFlagsIsCmpAndSetcc) {
+    struct Case {
+        uint64_t x, y;
+        uint32_t n, z, c, v;
+    };
+    const Case cases[] = {{5, 5, 0, 1, 1, 0},
+                          {3, 5, 1, 0, 0, 0},
+                          {0x8000000000000000ull, 1, 0, 0, 1, 1},
+                          {7, 2, 0, 0, 1, 0}};
+    for (const Case& c : cases) {
+        Jit jit;
+        ir::Block blk;
+        blk.guest_pc = 0x1000;
+        ir::Builder b(blk);
+        ir::ValueId y = b.get_state(Type::I64, st(1));
+        ir::ValueId x = b.get_state(Type::I64, st(0));
+        ir::ValueId ny = b.unop(Opcode::Not, y);
+        ir::ValueId one = b.c32(1);
+        ir::ValueId d = b.add_with_carry(x, ny, one);  // inst 4
+        ir::ValueId cf = b.add_carry(x, ny, one);
+        ir::ValueId vf = b.add_overflow(x, ny, one);
+        ir::ValueId zf = b.cmp(Opcode::CmpEq, d, b.c64(0));
+        ir::ValueId nf = b.cmp(Opcode::CmpLtS, d, b.c64(0));
+        b.set_state(st(2), nf);
+        b.set_state(st(2) + 4, zf);
+        b.set_state(st(3), cf);
+        b.set_state(st(3) + 4, vf);
+        b.exit_cond(zf, 0x2000, 0x3000);
+        JitCpu cpu;
+        cpu.set(st(0), c.x);
+        cpu.set(st(1), c.y);
+        cpu.set(st(2), ~0ull);
+        cpu.set(st(3), ~0ull);
+        const ExitInfo e = jit.run(blk, cpu);
+        ASSERT_EQ(e.kind, ExitKind::kLink);
+        EXPECT_EQ(e.slot, c.z ? 0u : 1u);
+        EXPECT_EQ(cpu.get(st(2)), uint64_t(c.n) | uint64_t(c.z) << 32) << c.x << " " << c.y;
+        EXPECT_EQ(cpu.get(st(3)), uint64_t(c.c) | uint64_t(c.v) << 32) << c.x << " " << c.y;
+        const auto& lc = jit.backend.last_compile();
+        const size_t n = lc.inst_offsets.size() - 1;
+        // 2 loads, 2 clears, cmp, 4 setcc, jcc and the two patchable jmps (one padded).
+        const unsigned body = x64::X64Backend::count_host_insns(lc.code + lc.entry_end,
+                                                                lc.inst_offsets[n] - lc.entry_end);
+        EXPECT_LE(body, 13u);
+        EXPECT_EQ(host_insns(jit.backend, 4), 3u);  // the two qword clears and the cmp
+    }
+}
+
 TEST(JitGolden, RepeatedGetStateIsForwarded) {
     Jit jit;
     ir::Block blk;

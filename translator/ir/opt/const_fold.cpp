@@ -24,6 +24,7 @@ void make_const(Inst& i, uint64_t v) {
     const auto& insts = block.insts;
     auto is_c = [&](unsigned j) { return i.args[j] != kNoValue && insts[i.args[j]].op == Opcode::Const; };
     auto cval = [&](unsigned j) { return insts[i.args[j]].imm; };
+    if (!is_pure(i.op) && i.op != Opcode::BrCond && i.op != Opcode::ExitCond) return kKeep;
     if (is_pure(i.op)) {
         const unsigned na = op_info(i.op).num_args();
         bool all_const = true;
@@ -33,8 +34,8 @@ void make_const(Inst& i, uint64_t v) {
             make_const(i, eval_pure(i.op, i.type, operand_type(block, i), a, b, c));
             return kKeep;
         }
-        const uint64_t ones = width_mask(i.type);
         const ValueId x = i.args[0], y = i.args[1];
+        const uint64_t ones = width_mask(i.type);
         switch (i.op) {
             case Opcode::Add:
             case Opcode::Or:
@@ -112,7 +113,6 @@ void make_const(Inst& i, uint64_t v) {
         }
         return kKeep;
     }
-    if (i.op != Opcode::BrCond && i.op != Opcode::ExitCond) return kKeep;
     if (i.op == Opcode::BrCond && is_c(0)) {
         if (cval(0) == 0) return kDrop;
         i.op = Opcode::Br;

@@ -20,7 +20,7 @@ constexpr auto kBarrier = [] {
 }();
 
 bool is_barrier(const Inst& i) {
-    if (i.op == Opcode::Call || i.op == Opcode::CallVoid)
+    if (i.op == Opcode::Call || i.op == Opcode::CallVoid) [[unlikely]]
         return (reinterpret_cast<const HelperInfo*>(i.imm)->flags & (kHelperReadsState | kHelperMayRaise)) != 0;
     return kBarrier[size_t(i.op)];
 }

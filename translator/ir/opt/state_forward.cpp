@@ -13,30 +13,21 @@ struct Known {
 };
 
 // A conservative filter over the known entries: bit b is set if some entry may touch a byte
-// whose 4-byte slot number is b modulo 256. A clear bit proves "no known entry there", which
-// spares the linear scans for most GetStates and SetStates. Bits are only cleared when the
-// whole list is.
-class SlotFilter {
+// of an 8-byte chunk whose number is b modulo 64. A clear bit proves "no known entry there",
+// which spares the linear scans for most GetStates and SetStates. Bits are only cleared when
+// the whole list is. A range of at most 8 bytes spans at most 2 chunks.
+class ChunkFilter {
 public:
-    void clear() { w_[0] = w_[1] = w_[2] = w_[3] = 0; }
-    // A range that wraps past 4 GiB (never in a real CPU state) makes the filter give up.
-    void add(uint32_t begin, uint32_t end) {
-        if (end <= begin) {
-            w_[0] = w_[1] = w_[2] = w_[3] = ~0ull;
-            return;
-        }
-        for (uint32_t s = begin >> 2; s <= (end - 1) >> 2; ++s) w_[(s >> 6) & 3] |= 1ull << (s & 63);
-    }
-    bool may_touch(uint32_t begin, uint32_t end) const {
-        if (end <= begin) return true;
-        for (uint32_t s = begin >> 2; s <= (end - 1) >> 2; ++s) {
-            if (w_[(s >> 6) & 3] & (1ull << (s & 63))) return true;
-        }
-        return false;
-    }
+    void clear() { w_ = 0; }
+    void add(uint32_t begin, uint32_t end) { w_ |= bits(begin, end); }
+    bool may_touch(uint32_t begin, uint32_t end) const { return (w_ & bits(begin, end)) != 0; }
 
 private:
-    uint64_t w_[4] = {};
+    static uint64_t bits(uint32_t begin, uint32_t end) {
+        if (end <= begin) return ~0ull;  // wraps past 4 GiB (never in a real CPU state)
+        return (1ull << ((begin >> 3) & 63)) | (1ull << (((end - 1) >> 3) & 63));
+    }
+    uint64_t w_ = 0;
 };
 
 }  // namespace
@@ -49,7 +40,7 @@ bool state_forward_changed(Block& block) {
     thread_local std::vector<ValueId> repl;  // scratch reused across blocks; only [first, n) is read
     thread_local std::vector<Known> known;
     known.clear();
-    SlotFilter filter;
+    ChunkFilter filter;
     size_t first = n;  // the first removed instruction
     size_t out = 0;
     for (size_t k = 0; k < n; ++k) {
