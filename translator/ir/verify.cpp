@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <vector>
 
 namespace corvid::ir {
@@ -170,132 +169,128 @@ private:
     const Block& b_;
 };
 
-// Per opcode, what quick_check needs of the opcode table, in one small row.
-struct Row {
-    uint8_t nargs;
-    Kind args[3];
-    uint8_t result_types;  // bit t: Type(t) is a valid result type
-    bool terminal;
-    bool call;
-    bool extra;  // has opcode-specific checks (labels, branches, memory, state, halt, const)
+// quick_check: the same rules as Verifier, as a yes/no answer without building any message,
+// which is the cost of verifying a good block. It must never accept a block that Verifier
+// rejects (it may be stricter; Verifier decides then). The order of the checks does not matter
+// here. Each opcode's checks are instantiated from its opcodes.inc row, so the operand and
+// result kinds are compile-time constants and a good instruction costs a few compares.
+
+struct QuickState {
+    const Inst* insts;
+    uint32_t num_labels;
+    uint8_t* label_defined;
+    size_t region_start = 0;
+    bool state_written_in_insn = false;
+    bool any_branch = false;
 };
 
-constexpr auto kRows = [] {
-    std::array<Row, size_t(Opcode::Count)> t{};
-    for (size_t o = 0; o < t.size(); ++o) {
-        const OpInfo& info = detail::kOpInfos[o];
-        const Opcode op = Opcode(o);
-        Row& r = t[o];
-        r.nargs = 0;
-        while (r.nargs < 3 && info.args[r.nargs] != Kind::V) ++r.nargs;
-        for (unsigned a = 0; a < 3; ++a) r.args[a] = info.args[a];
-        switch (info.result) {
-            case Kind::V: r.result_types = 1u << unsigned(Type::Void); break;
-            case Kind::T:
-            case Kind::A:
-                r.result_types = (1u << unsigned(Type::I8)) | (1u << unsigned(Type::I16)) |
-                                 (1u << unsigned(Type::I32)) | (1u << unsigned(Type::I64));
-                break;
-            case Kind::I32: r.result_types = 1u << unsigned(Type::I32); break;
-            case Kind::I64: r.result_types = 1u << unsigned(Type::I64); break;
-        }
-        r.terminal = (info.flags & kTerminal) != 0;
-        r.call = op == Opcode::Call || op == Opcode::CallVoid;
-        r.extra = op == Opcode::Label || op == Opcode::Br || op == Opcode::BrCond || op == Opcode::Load ||
-                  op == Opcode::Store || op == Opcode::SetState || op == Opcode::ExitHalt || op == Opcode::Const;
+template <Kind R>
+[[gnu::always_inline]] inline bool result_ok(const Inst& i) {
+    if constexpr (R == Kind::V) {
+        return i.type == Type::Void;
+    } else if constexpr (R == Kind::T || R == Kind::A) {
+        return is_int(i.type);
+    } else if constexpr (R == Kind::I32) {
+        return i.type == Type::I32;
+    } else {
+        return i.type == Type::I64;
     }
-    return t;
-}();
+}
 
-// The same rules as Verifier, as a yes/no answer without building any message: the cost of
-// verifying a good block. It must never accept a block that Verifier rejects (it may be
-// stricter; Verifier decides then). The order of the checks does not matter here.
+// Operand v of kind K of instruction k. Every earlier instruction passed the result check, so
+// it has a value exactly when its type is not Void.
+template <Kind K>
+[[gnu::always_inline]] inline bool operand_ok(const QuickState& q, const Inst& i, size_t k, ValueId v, Type& shared) {
+    if constexpr (K == Kind::V) {
+        return v == kNoValue;
+    } else {
+        // One unsigned compare: v < region_start wraps around; kNoValue is >= k too.
+        if (size_t(v) - q.region_start >= k - q.region_start) return false;
+        const Type dt = q.insts[v].type;
+        if constexpr (K == Kind::T) {
+            return dt == i.type && dt != Type::Void;
+        } else if constexpr (K == Kind::I32) {
+            return dt == Type::I32;
+        } else if constexpr (K == Kind::I64) {
+            return dt == Type::I64;
+        } else {
+            if (shared == Type::Void) shared = dt;
+            return dt == shared && dt != Type::Void;
+        }
+    }
+}
+
+template <Opcode Op, Kind R, Kind A0, Kind A1, Kind A2>
+[[gnu::always_inline]] inline bool check_op(QuickState& q, const Inst& i, size_t k) {
+    if (!result_ok<R>(i)) return false;
+    Type shared = Type::Void;
+    if constexpr (Op == Opcode::Call || Op == Opcode::CallVoid) {
+        const auto* h = reinterpret_cast<const HelperInfo*>(i.imm);
+        if (!h || !h->fn || h->num_args > 3) return false;
+        for (unsigned a = 0; a < 3; ++a) {
+            const bool ok = a < h->num_args ? operand_ok<Kind::I64>(q, i, k, i.args[a], shared)
+                                            : operand_ok<Kind::V>(q, i, k, i.args[a], shared);
+            if (!ok) return false;
+        }
+    } else {
+        if (!operand_ok<A0>(q, i, k, i.args[0], shared) || !operand_ok<A1>(q, i, k, i.args[1], shared) ||
+            !operand_ok<A2>(q, i, k, i.args[2], shared))
+            return false;
+    }
+    if constexpr (Op == Opcode::Const) {
+        return i.type == Type::I64 || (i.imm >> bit_width(i.type)) == 0;
+    } else if constexpr (Op == Opcode::Label) {
+        if (i.imm >= q.num_labels || q.label_defined[i.imm]) return false;
+        q.label_defined[i.imm] = 1;
+        q.region_start = k;
+        q.state_written_in_insn = false;
+    } else if constexpr (Op == Opcode::Br || Op == Opcode::BrCond) {
+        if (i.imm >= q.num_labels) return false;
+        q.any_branch = true;
+    } else if constexpr (Op == Opcode::Load || Op == Opcode::Store) {
+        if (q.state_written_in_insn) return false;
+        if (i.imm & ~uint64_t(kMemSizeMask | kMemSigned | kMemAlignCheck)) return false;
+        const Type value_type = Op == Opcode::Load ? i.type : q.insts[i.args[1]].type;
+        if (mem_size_bytes(i.imm) * 8 > bit_width(value_type)) return false;
+    } else if constexpr (Op == Opcode::SetState) {
+        q.state_written_in_insn = true;
+    } else if constexpr (Op == Opcode::ExitHalt) {
+        if (i.imm < 1 || i.imm > 3) return false;
+    }
+    return true;
+}
+
 bool quick_check(const Block& b) {
     const auto& insts = b.insts;
     const size_t n = insts.size();
     if (n == 0 || n >= kNoValue) return false;
     thread_local std::vector<uint8_t> label_defined;  // scratch reused across blocks
     label_defined.assign(b.num_labels, 0);
-    size_t region_start = 0;
+    QuickState q{insts.data(), b.num_labels, label_defined.data()};
     bool after_terminal = false;
-    bool any_branch = false;
     uint64_t pc = ~0ull;
-    bool state_written_in_insn = false;
     for (size_t k = 0; k < n; ++k) {
         const Inst& i = insts[k];
-        if (size_t(i.op) >= size_t(Opcode::Count)) return false;
-        const Row& row = kRows[size_t(i.op)];
         if (after_terminal && i.op != Opcode::Label) return false;
-        after_terminal = row.terminal;
         if (i.pc != pc) {
             pc = i.pc;
-            state_written_in_insn = false;
+            q.state_written_in_insn = false;
         }
-        // Result type (an out-of-range Type has no bit).
-        if (unsigned(i.type) >= 8 || !((row.result_types >> unsigned(i.type)) & 1)) return false;
-        // Operands.
-        unsigned nargs = row.nargs;
-        if (row.call) {
-            const auto* h = reinterpret_cast<const HelperInfo*>(i.imm);
-            if (!h || !h->fn || h->num_args > 3) return false;
-            nargs = h->num_args;
-        }
-        if (row.extra && i.op == Opcode::Label) region_start = k;  // checked in full below
-        Type shared = Type::Void;
-        for (unsigned a = 0; a < nargs; ++a) {
-            const ValueId v = i.args[a];
-            // One unsigned compare: v < region_start wraps around; kNoValue is >= k too.
-            if (size_t(v) - region_start >= k - region_start) return false;
-            // Every earlier instruction passed the result check, so it has a value exactly
-            // when its type is not Void.
-            const Type dt = insts[v].type;
-            Type want;
-            switch (row.args[a]) {
-                case Kind::T: want = i.type; break;
-                case Kind::I32: want = Type::I32; break;
-                case Kind::I64: want = Type::I64; break;
-                default:
-                    if (shared == Type::Void) shared = dt;
-                    want = shared;
-                    break;
-            }
-            if (dt != want || dt == Type::Void) return false;
-        }
-        for (unsigned a = nargs; a < 3; ++a) {
-            if (i.args[a] != kNoValue) return false;
-        }
-        if (!row.extra) continue;
+        bool ok;
         switch (i.op) {
-            case Opcode::Label:
-                if (i.imm >= b.num_labels || label_defined[i.imm]) return false;
-                label_defined[i.imm] = 1;
-                state_written_in_insn = false;
-                break;
-            case Opcode::Const:
-                if (i.type != Type::I64 && (i.imm >> bit_width(i.type)) != 0) return false;
-                break;
-            case Opcode::Br:
-            case Opcode::BrCond:
-                if (i.imm >= b.num_labels) return false;
-                any_branch = true;
-                break;
-            case Opcode::Load:
-            case Opcode::Store:
-                if (state_written_in_insn) return false;
-                if (i.imm & ~uint64_t(kMemSizeMask | kMemSigned | kMemAlignCheck)) return false;
-                if (i.op == Opcode::Load && mem_size_bytes(i.imm) * 8 > bit_width(i.type)) return false;
-                if (i.op == Opcode::Store && mem_size_bytes(i.imm) * 8 > bit_width(insts[i.args[1]].type))
-                    return false;
-                break;
-            case Opcode::SetState: state_written_in_insn = true; break;
-            case Opcode::ExitHalt:
-                if (i.imm < 1 || i.imm > 3) return false;
-                break;
-            default: break;
+#define OPCODE(name, text, res, a0, a1, a2, flags)                                           \
+    case Opcode::name:                                                                       \
+        ok = check_op<Opcode::name, Kind::res, Kind::a0, Kind::a1, Kind::a2>(q, i, k);       \
+        after_terminal = ((flags) & kTerminal) != 0;                                         \
+        break;
+#include "translator/ir/opcodes.inc"
+#undef OPCODE
+            default: return false;  // unknown opcode
         }
+        if (!ok) return false;
     }
-    if (!after_terminal) return false;  // the last instruction's flag: the block must end in a terminal
-    if (any_branch) {
+    if (!after_terminal) return false;  // the last instruction's: the block must end in a terminal
+    if (q.any_branch) {
         for (const Inst& i : insts) {
             if ((i.op == Opcode::Br || i.op == Opcode::BrCond) && !label_defined[i.imm]) return false;
         }
