@@ -187,6 +187,7 @@ struct CompileScratch {
     std::vector<Known> known;
     std::vector<uint8_t> zbits;           // known significant bits per value (analyze)
     std::vector<uint8_t> skip;            // no code: folded, forwarded or unused (analyze)
+    std::vector<int32_t> death_head, death_next;  // values freed after each instruction
     std::vector<uint8_t> flag_use;        // FlagUse per instruction (flag_fusion.cpp)
     std::vector<uint8_t> flag_cc;         // x86 condition of a kFlagReuse / kFlagBranch
     std::vector<uint16_t> flag_tmp;
@@ -286,6 +287,7 @@ private:
     asmjit::x86::Gp def_after(uint32_t i);                      // after operands were read
     void load_to(const asmjit::x86::Gp& dst, ValueId arg);      // zero-extended into a scratch
     void load_sx(const asmjit::x86::Gp& dst, ValueId arg);      // sign-extended from its type
+    void plan_deaths();
     void end_inst(uint32_t i);
     void free_value(ValueId v);
     void evict_caller_saved(uint32_t i);

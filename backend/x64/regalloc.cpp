@@ -217,6 +217,7 @@ void BlockCompiler::analyze() {
         }
     }
     analyze_flags(uses, any_cmp);
+    plan_deaths();
     if (!any_call) return;
     std::vector<uint32_t>& calls_before = scratch_.calls_before;
     calls_before.assign(n + 1, 0);
@@ -490,14 +491,27 @@ void BlockCompiler::free_value(ValueId v) {
     }
 }
 
-void BlockCompiler::end_inst(uint32_t i) {
-    for (ValueId a : block_.insts[i].args) {
-        if (a == ir::kNoValue) continue;
-        if (last_use_[canon(a)] == int32_t(i)) free_value(canon(a));
-        // The operand of an absorbed Not is read by the Not's users.
-        if (ValueId x = absorbed_operand(a); x != ir::kNoValue && last_use_[x] == int32_t(i)) free_value(x);
+// Values die at their last use (an absorbed Not's operand at the Not's last user, see
+// analyze_flags), an unused result right after its instruction: one list per instruction,
+// built once the last uses are final.
+void BlockCompiler::plan_deaths() {
+    const size_t n = block_.insts.size();
+    std::vector<int32_t>& head = scratch_.death_head;
+    std::vector<int32_t>& next = scratch_.death_next;
+    head.assign(n, -1);
+    next.resize(n);
+    const auto& skip = scratch_.skip;
+    for (size_t v = n; v-- > 0;) {
+        const int32_t at = last_use_[v] >= 0 ? last_use_[v] : (skip[v] ? -1 : int32_t(v));
+        if (at < 0 || alias_[v] != v) continue;
+        next[v] = head[at];
+        head[at] = int32_t(v);
     }
-    if (last_use_[i] < 0) free_value(ValueId(i));
+}
+
+void BlockCompiler::end_inst(uint32_t i) {
+    const int32_t* next = scratch_.death_next.data();
+    for (int32_t v = scratch_.death_head[i]; v >= 0; v = next[v]) free_value(ValueId(v));
     pinned_ = 0;
 }
 

@@ -133,9 +133,14 @@ void make_const(Inst& i, uint64_t v) {
 // and renumbered), so operands, which always point backwards, can be read there directly.
 // Until the first removal nothing moves and no operand needs renaming.
 void const_fold(Block& block) {
+    const_fold_from(block, 0);
+}
+
+void const_fold_from(Block& block, size_t start) {
     auto& insts = block.insts;
     const size_t n = insts.size();
-    size_t k = 0;
+    if (start >= n) return;
+    size_t k = start;
     ValueId r = kKeep;
     for (; k < n; ++k) {
         r = fold_one(block, insts[k]);

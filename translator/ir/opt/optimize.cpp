@@ -5,10 +5,11 @@ namespace corvid::ir {
 
 void optimize(Block& block) {
     const_fold(block);
-    // Forwarded values may fold further. const_fold already is a fixpoint on its own output
-    // (one forward walk sees every operand in final form), so without forwarding it would
-    // change nothing.
-    if (state_forward_changed(block)) const_fold(block);
+    // Forwarded values may fold further. const_fold's output is its own fixpoint (one forward
+    // walk sees every operand in final form), and state_forward leaves everything before its
+    // first change as it was, so folding again only needs to start there.
+    const size_t changed = state_forward_first_change(block);
+    if (changed != kUnchanged) const_fold_from(block, changed);
     dead_store(block);
     dead_code(block);
 }

@@ -5,6 +5,8 @@
 // Labels are barriers: no pass carries knowledge across a Label.
 #pragma once
 
+#include <cstddef>
+
 #include "translator/ir/ir.h"
 
 namespace corvid::ir {
@@ -14,12 +16,20 @@ namespace corvid::ir {
 // ExitCond conditions.
 void const_fold(Block& block);
 
+// const_fold of the instructions from index `start` on, for a block whose instructions before
+// `start` are already folded (a const_fold result that a later pass left untouched there): the
+// result equals const_fold(block), since const_fold leaves its own output unchanged.
+void const_fold_from(Block& block, size_t start);
+
 // Guest-state get/set forwarding: a GetState after a SetState or GetState of the same offset
 // and type reuses that value (until a label or a helper that writes state).
 void state_forward(Block& block);
-// The same pass; returns true if it forwarded any GetState. Forwarding can make operands
-// constant or identical (sub x, x), so the pass manager re-runs const_fold only then.
-bool state_forward_changed(Block& block);
+// state_forward, reporting where it started changing the block: the index of the first
+// GetState it forwarded (every instruction before it is left as it was), or kUnchanged if it
+// forwarded nothing. Forwarding can make operands constant or identical (sub x, x), so the
+// pass manager folds again from there.
+inline constexpr size_t kUnchanged = ~size_t(0);
+size_t state_forward_first_change(Block& block);
 
 // Dead guest-state store elimination: a SetState whose bytes are all overwritten by later
 // SetStates before any read of them, label, branch, terminal, may-fault instruction (Load,

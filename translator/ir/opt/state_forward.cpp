@@ -34,7 +34,7 @@ private:
 
 // One forward walk that compacts in place: slots before `out` hold the final instructions.
 // Until the first forwarded GetState nothing moves and no operand needs renaming.
-bool state_forward_changed(Block& block) {
+size_t state_forward_first_change(Block& block) {
     auto& insts = block.insts;
     const size_t n = insts.size();
     thread_local std::vector<ValueId> repl;  // scratch reused across blocks; only [first, n) is read
@@ -111,13 +111,13 @@ bool state_forward_changed(Block& block) {
         }
         ++out;
     }
-    if (first == n) return false;
+    if (first == n) return kUnchanged;
     insts.resize(out);
-    return true;
+    return first;
 }
 
 void state_forward(Block& block) {
-    state_forward_changed(block);
+    state_forward_first_change(block);
 }
 
 }  // namespace corvid::ir
