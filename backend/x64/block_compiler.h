@@ -156,13 +156,18 @@ struct ColdStub {
 };
 
 // A fixed host-code sequence encoded once by asmjit and copied into blocks: the entry check
-// and the TLB probe of each (address register, size, load/store). Both end in a `jne rel32` to
-// a cold stub, resolved when the stub is placed.
+// and the TLB probe of each (address register, size, load/store), which end in a `jne rel32`
+// to a cold stub (resolved when the stub is placed), and the lookup-table probe.
 struct CodeTemplate {
     uint8_t len = 0;  // 0: not built yet
     uint8_t jcc_field = 0;
-    uint8_t bytes[48];
+    uint8_t bytes[62];
 };
+
+// rcx = target pc: jumps to the lookup table's code for (pc, mode) if the entry is current
+// (see JumpEntry), else falls through to `miss`. Clobbers `tmp` and rdx.
+void emit_table_probe(asmjit::x86::Assembler& as, const JumpEntry* table, const asmjit::Label& miss,
+                      const asmjit::x86::Gp& tmp);
 
 // Per-compile working storage, owned by the backend so that compiles do not allocate.
 struct CompileScratch {
@@ -209,6 +214,7 @@ struct CompileScratch {
     CompileOutput out;
     CodeTemplate entry_check;
     CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
+    CodeTemplate table_probe;          // emit_table_probe, falling through on a miss
 };
 
 // How an instruction relates to the host flags (see flag_fusion.cpp).
@@ -326,6 +332,7 @@ private:
     void embed_template(const CodeTemplate& t, ColdStub& c);
     const CodeTemplate& tlb_template(unsigned reg, unsigned size, bool store);
     const CodeTemplate& entry_template();
+    const CodeTemplate& table_probe_template();
     void emit_slow_load(const ColdStub& c);
     void emit_slow_store(const ColdStub& c);
     void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);

@@ -147,8 +147,9 @@ void BlockCompiler::emit_exit_indirect(const ir::Inst& in) {
     load_to(ax::rcx, in.args[0]);
     as_.mov(ax::qword_ptr(ax::r15, int32_t(offsetof(CpuCommon, pc))), ax::rcx);
     if (in.op == Opcode::ExitReturn && env_.return_hints) emit_return_hint_pop();
-    as_.mov(ax::rax, Imm(int64_t(reinterpret_cast<uintptr_t>(&tb_))));
-    jmp_abs(env_.thunks.indirect);
+    const CodeTemplate& probe = table_probe_template();
+    as_.embed(probe.bytes, probe.len);
+    emit_exit_to_loop(ExitKind::kJump, 0, 0);
 }
 
 namespace {

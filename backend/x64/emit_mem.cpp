@@ -65,7 +65,7 @@ bool build_template(CodeTemplate& t, Body&& body) {
     ax::Assembler as(&code);
     const size_t field = body(as);
     const size_t len = as.offset();
-    if (len > sizeof(t.bytes) || field + 4 > len) return false;
+    if (len > sizeof(t.bytes) || (field && field + 4 > len)) return false;
     std::memcpy(t.bytes, as.bufferData(), len);
     t.jcc_field = uint8_t(field);
     t.len = uint8_t(len);
@@ -90,6 +90,20 @@ const CodeTemplate& BlockCompiler::entry_template() {
         return emit_jne_field(as);
     });
     if (!ok) fail("entry template does not fit");
+    return t;
+}
+
+// Indirect exits: rcx = target pc, leaves the block on a lookup-table hit, else falls through.
+const CodeTemplate& BlockCompiler::table_probe_template() {
+    CodeTemplate& t = scratch_.table_probe;
+    if (t.len) return t;
+    const bool ok = build_template(t, [&](ax::Assembler& as) {
+        Label miss = as.newLabel();
+        emit_table_probe(as, env_.jump_table, miss, ax::rax);
+        as.bind(miss);
+        return size_t(0);  // no cold-stub jump
+    });
+    if (!ok) fail("lookup-table probe template does not fit");
     return t;
 }
 

@@ -60,28 +60,29 @@ uintptr_t slow_store_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, c
     return reinterpret_cast<uintptr_t>(data) + uintptr_t(intptr_t(d.resume));
 }
 
+}  // namespace
+
 // rcx = target pc: jumps to the lookup table's code for (pc, mode) if the entry is current
-// (see JumpEntry), else falls through to `miss`. Clobbers rax, rdx.
-void emit_table_probe(ax::Assembler& as, const JumpEntry* table, const Label& miss) {
+// (see JumpEntry), else falls through to `miss`. Clobbers `tmp` and rdx.
+void emit_table_probe(ax::Assembler& as, const JumpEntry* table, const Label& miss, const ax::Gp& tmp) {
     static_assert(sizeof(JumpEntry) == 32 && jump_hash(4) == 1);
-    as.mov(ax::eax, ax::ecx);
-    as.and_(ax::eax, int32_t(kJumpTableMask << 2));
+    const ax::Gp t32 = ax::gpd(tmp.id()), t64 = ax::gpq(tmp.id());
+    as.mov(t32, ax::ecx);
+    as.and_(t32, int32_t(kJumpTableMask << 2));
     as.mov(ax::rdx, Imm(int64_t(reinterpret_cast<uintptr_t>(table))));
-    as.lea(ax::rdx, ax::ptr(ax::rdx, ax::rax, 3));  // rdx = entry
+    as.lea(ax::rdx, ax::ptr(ax::rdx, t64, 3));  // rdx = entry
     as.cmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, pc))), ax::rcx);
     as.jne(miss);
-    as.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
-    as.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
+    as.mov(t32, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, mode))));
+    as.cmp(t32, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, mode))));
     as.jne(miss);
     // No mapping change since the engine entered the block (see JumpEntry); invalidation
     // removes entries at once (X64Backend::invalidated): no validity check either.
-    as.mov(ax::eax, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
-    as.cmp(ax::eax, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
+    as.mov(t32, ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, tlb_generation))));
+    as.cmp(t32, ax::dword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, generation))));
     as.jne(miss);
     as.jmp(ax::qword_ptr(ax::rdx, int32_t(offsetof(JumpEntry, code))));
 }
-
-}  // namespace
 
 X64Backend::X64Backend(size_t code_buffer_bytes, bool count_insns)
     : buf_(std::make_unique<CodeBuffer>(std::clamp(code_buffer_bytes, kMinBuffer, kMaxBuffer))),
@@ -133,7 +134,7 @@ void X64Backend::build_trampoline() {
         as.mov(ax::rdx, ax::qword_ptr(data, int32_t(offsetof(ExitStubData, packed))));
         as.jmp(exit);
     };
-    Label exit_thunk = as.newLabel(), probe_thunk = as.newLabel(), indirect_thunk = as.newLabel();
+    Label exit_thunk = as.newLabel(), probe_thunk = as.newLabel();
     Label load_thunk = as.newLabel(), store_thunk = as.newLabel();
     as.align(AlignMode::kCode, 16);
     as.bind(exit_thunk);
@@ -148,19 +149,10 @@ void X64Backend::build_trampoline() {
     as.mov(ax::rcx, ax::qword_ptr(ax::rsi, int32_t(offsetof(ExitStubData, pc))));
     as.mov(ax::qword_ptr(ax::r15, kPcOff), ax::rcx);
     Label probe_miss = as.newLabel();
-    emit_table_probe(as, jump_table_.get(), probe_miss);
+    emit_table_probe(as, jump_table_.get(), probe_miss, ax::rax);
     as.bind(probe_miss);
     exit_from_data(ax::rsi);
 
-    as.align(AlignMode::kCode, 16);
-    as.bind(indirect_thunk);
-    as.mov(ax::rsi, ax::rax);  // tb
-    Label indirect_miss = as.newLabel();
-    emit_table_probe(as, jump_table_.get(), indirect_miss);
-    as.bind(indirect_miss);
-    as.mov(ax::rax, ax::rsi);
-    as.mov(ax::edx, uint32_t(pack_exit(ExitKind::kJump, 0, 0)));
-    as.jmp(exit);
 
     // Slow paths: the block's rsp is 16-aligned once the data address is popped.
     auto slow_thunk = [&](const Label& at, uint64_t glue, const void* fn_slot) {
@@ -192,7 +184,6 @@ void X64Backend::build_trampoline() {
     exit_addr_ = base + code.labelOffset(exit);
     thunks_.exit = base + code.labelOffset(exit_thunk);
     thunks_.probe_exit = base + code.labelOffset(probe_thunk);
-    thunks_.indirect = base + code.labelOffset(indirect_thunk);
     thunks_.slow_load = base + code.labelOffset(load_thunk);
     thunks_.slow_store = base + code.labelOffset(store_thunk);
     code_start_ = buf_->used();

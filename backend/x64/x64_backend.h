@@ -36,7 +36,6 @@ using SlowStoreFn = void (*)(CpuCommon*, uint64_t va, uint64_t value, uint64_t m
 struct Thunks {
     uint64_t exit = 0;        // ExitStubData: cpu->pc = pc, leave with rax = tb, rdx = packed
     uint64_t probe_exit = 0;  // ExitStubData: as exit, after probing the lookup table for pc
-    uint64_t indirect = 0;    // jmp, not call: rcx = cpu->pc (stored), rax = tb; probe, then kJump
     uint64_t slow_load = 0;   // SlowStubData: softmmu slow path of a load, back to the block
     uint64_t slow_store = 0;  // SlowStubData: the same for a store
 };
