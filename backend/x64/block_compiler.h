@@ -62,7 +62,7 @@ inline constexpr uint32_t kJumpTableMask = (1u << kJumpTableBits) - 1;
 // offset as (pc & (mask << 2)) * 8.
 constexpr uint32_t jump_hash(uint64_t pc) { return uint32_t(pc >> 2) & kJumpTableMask; }
 
-// Data after the `call thunk` of a cold stub (see Thunks in x64_backend.h).
+// The data of a cold stub, after its code (see Thunks in x64_backend.h).
 struct ExitStubData {
     uint64_t tb;
     uint64_t pc;
@@ -70,19 +70,18 @@ struct ExitStubData {
 };
 static_assert(sizeof(ExitStubData) == 24);
 
-// Read by the slow-path glue with memcpy (the data follows a call: no alignment).
+// Read by the slow-path glue with memcpy (the data follows the stub's code: no alignment).
 struct SlowStubData {
     uint64_t pc;
     uint64_t imm;     // store value when value_reg == kNoReg
-    int32_t resume;   // where the block continues, relative to this data's first byte
     uint32_t flags;   // IR memory flags
     uint8_t addr_reg;
     uint8_t value_reg;  // load: destination; store: source (or kNoReg: imm)
     uint8_t type;       // load: ir::Type of the result (the helper's value is truncated to it)
-    uint8_t pad[5] = {};
+    uint8_t pad = 0;
     static constexpr uint8_t kNoReg = 0xff;
 };
-static_assert(sizeof(SlowStubData) == 32);
+static_assert(sizeof(SlowStubData) == 24);
 
 // Registers the allocator hands out (REGALLOC.md); the slow-path thunks save and restore them.
 inline constexpr uint8_t kAllocatableRegs[] = {kRbx, kRbp, kRsi, kRdi, 8, 9, 10, 11, 12, 13, 14};
@@ -215,6 +214,7 @@ struct CompileScratch {
     CodeTemplate entry_check;
     CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
     CodeTemplate table_probe;          // emit_table_probe, falling through on a miss
+    CodeTemplate exit_stub;            // lea rsi, [data]; jmp thunk (jcc_field: the jmp's rel32)
 };
 
 // How an instruction relates to the host flags (see flag_fusion.cpp).
@@ -333,12 +333,12 @@ private:
     const CodeTemplate& tlb_template(unsigned reg, unsigned size, bool store);
     const CodeTemplate& entry_template();
     const CodeTemplate& table_probe_template();
+    const CodeTemplate& exit_stub_template();
     void emit_slow_load(const ColdStub& c);
     void emit_slow_store(const ColdStub& c);
     void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);
     void emit_exit_stub(uint64_t thunk, uint64_t pc, uint64_t packed);
-    // `call thunk` (rel32 resolved at the final address) followed by `n` bytes of data.
-    void emit_stub_call(uint64_t thunk, const void* data, size_t n);
+    void emit_slow_stub(uint64_t thunk, const SlowStubData& data, uint32_t back);
     void jmp_abs(uint64_t target);
     void store_pc_imm(uint64_t pc);
     void mov_imm(const asmjit::x86::Gp& dst, uint64_t v);

@@ -37,19 +37,33 @@ void BlockCompiler::emit_entry() {
     }
 }
 
-void BlockCompiler::emit_stub_call(uint64_t thunk, const void* data, size_t n) {
-    // One embed for the call and its data: the rel32 is resolved at the final address.
-    uint8_t bytes[5 + sizeof(SlowStubData) + sizeof(ExitStubData)];
+void BlockCompiler::emit_slow_stub(uint64_t thunk, const SlowStubData& data, uint32_t back) {
+    // `call thunk; jmp back` and the data, in one embed. The thunk finds the data after the
+    // jmp from its return address and returns normally (calls and returns stay paired, so
+    // the host's return prediction survives slow paths). Both rel32s: the call's is resolved
+    // at the final address, the jmp's is block-relative.
+    uint8_t bytes[10 + sizeof(SlowStubData)];
+    const uint32_t at = uint32_t(as_.offset());
     bytes[0] = 0xE8;
     std::memset(bytes + 1, 0, 4);
-    std::memcpy(bytes + 5, data, n);
-    out_->abs_jumps.push_back({uint32_t(as_.offset()) + 1, thunk});
-    as_.embed(bytes, 5 + n);
+    bytes[5] = 0xE9;
+    const int32_t rel = int32_t(back) - int32_t(at + 10);
+    std::memcpy(bytes + 6, &rel, 4);
+    std::memcpy(bytes + 10, &data, sizeof(data));
+    out_->abs_jumps.push_back({at + 1, thunk});
+    as_.embed(bytes, sizeof(bytes));
 }
 
 void BlockCompiler::emit_exit_stub(uint64_t thunk, uint64_t pc, uint64_t packed) {
+    // `lea rsi, [data]; jmp thunk` and the data (a jump, not a call: the thunk leaves through
+    // the trampoline, whose `ret` must still match the call that entered it).
+    const CodeTemplate& t = exit_stub_template();
     const ExitStubData d{uint64_t(reinterpret_cast<uintptr_t>(&tb_)), pc, packed};
-    emit_stub_call(thunk, &d, sizeof(d));
+    uint8_t bytes[sizeof(t.bytes) + sizeof(ExitStubData)];
+    std::memcpy(bytes, t.bytes, t.len);
+    std::memcpy(bytes + t.len, &d, sizeof(d));
+    out_->abs_jumps.push_back({uint32_t(as_.offset()) + t.jcc_field, thunk});
+    as_.embed(bytes, t.len + sizeof(d));
 }
 
 void BlockCompiler::emit_cold(const ColdStub& c) {

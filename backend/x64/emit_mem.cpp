@@ -93,6 +93,22 @@ const CodeTemplate& BlockCompiler::entry_template() {
     return t;
 }
 
+// Exit stubs: `lea rsi, [data]; jmp rel32` with the data right after the jmp.
+const CodeTemplate& BlockCompiler::exit_stub_template() {
+    CodeTemplate& t = scratch_.exit_stub;
+    if (t.len) return t;
+    const bool ok = build_template(t, [&](ax::Assembler& as) {
+        Label data = as.newLabel();
+        as.lea(ax::rsi, ax::ptr(data));
+        static constexpr uint8_t kJmp[5] = {0xE9, 0, 0, 0, 0};
+        as.embed(kJmp, sizeof(kJmp));
+        as.bind(data);
+        return as.offset() - 4;
+    });
+    if (!ok) fail("exit stub template does not fit");
+    return t;
+}
+
 // Indirect exits: rcx = target pc, leaves the block on a lookup-table hit, else falls through.
 const CodeTemplate& BlockCompiler::table_probe_template() {
     CodeTemplate& t = scratch_.table_probe;
@@ -159,17 +175,16 @@ void BlockCompiler::emit_load(uint32_t i, const ir::Inst& in) {
     cold_.push_back(c);
 }
 
-// The slow paths: `call thunk` + SlowStubData. The thunk saves the allocatable registers, so
-// whatever is live survives, and resumes at c.back with the load's result in its register.
+// The slow paths (emit_slow_stub): the thunk saves the allocatable registers, so whatever is
+// live survives, and the block resumes at c.back with the load's result in its register.
 void BlockCompiler::emit_slow_load(const ColdStub& c) {
     SlowStubData d{};
     d.pc = c.pc;
-    d.resume = int32_t(c.back) - int32_t(as_.offset() + 5);
     d.flags = uint32_t(c.flags);
     d.addr_reg = c.addr;
     d.value_reg = c.dst;
     d.type = uint8_t(c.type);
-    emit_stub_call(env_.thunks.slow_load, &d, sizeof(d));
+    emit_slow_stub(env_.thunks.slow_load, d, c.back);
 }
 
 void BlockCompiler::emit_store(uint32_t, const ir::Inst& in) {
@@ -197,7 +212,6 @@ void BlockCompiler::emit_store(uint32_t, const ir::Inst& in) {
 void BlockCompiler::emit_slow_store(const ColdStub& c) {
     SlowStubData d{};
     d.pc = c.pc;
-    d.resume = int32_t(c.back) - int32_t(as_.offset() + 5);
     d.flags = uint32_t(c.flags);
     d.addr_reg = c.addr;
     if (c.value.isImm()) {
@@ -207,7 +221,7 @@ void BlockCompiler::emit_slow_store(const ColdStub& c) {
     } else {
         d.value_reg = uint8_t(c.value.id());
     }
-    emit_stub_call(env_.thunks.slow_store, &d, sizeof(d));
+    emit_slow_stub(env_.thunks.slow_store, d, c.back);
 }
 
 void BlockCompiler::emit_call(uint32_t i, const ir::Inst& in) {

@@ -38,26 +38,22 @@ struct RawExit {
 };
 using TrampolineFn = RawExit (*)(CpuCommon* cpu, void* code);
 
-
 // C++ side of the slow-path thunks: `regs` is the frame's save area (16 slots by register
 // number) holding the block's registers; the result of a load goes back into its slot.
-// Returns where the block continues.
-uintptr_t slow_load_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowLoadFn* fn) {
+void slow_load_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowLoadFn* fn) {
     SlowStubData d;
     std::memcpy(&d, data, sizeof(d));
     cpu->pc = d.pc;
     const uint64_t v = (*fn)(cpu, regs[d.addr_reg & 15], d.flags, d.pc);
     regs[d.value_reg & 15] = ir::truncate(ir::Type(d.type), v);
-    return reinterpret_cast<uintptr_t>(data) + uintptr_t(intptr_t(d.resume));
 }
 
-uintptr_t slow_store_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowStoreFn* fn) {
+void slow_store_glue(CpuCommon* cpu, const uint8_t* data, uint64_t* regs, const SlowStoreFn* fn) {
     SlowStubData d;
     std::memcpy(&d, data, sizeof(d));
     cpu->pc = d.pc;
     const uint64_t value = d.value_reg == SlowStubData::kNoReg ? d.imm : regs[d.value_reg & 15];
     (*fn)(cpu, regs[d.addr_reg & 15], value, d.flags, d.pc);
-    return reinterpret_cast<uintptr_t>(data) + uintptr_t(intptr_t(d.resume));
 }
 
 }  // namespace
@@ -137,15 +133,13 @@ void X64Backend::build_trampoline() {
     Label exit_thunk = as.newLabel(), probe_thunk = as.newLabel();
     Label load_thunk = as.newLabel(), store_thunk = as.newLabel();
     as.align(AlignMode::kCode, 16);
-    as.bind(exit_thunk);
-    as.pop(ax::rsi);
+    as.bind(exit_thunk);  // rsi = ExitStubData*
     as.mov(ax::rcx, ax::qword_ptr(ax::rsi, int32_t(offsetof(ExitStubData, pc))));
     as.mov(ax::qword_ptr(ax::r15, kPcOff), ax::rcx);
     exit_from_data(ax::rsi);
 
     as.align(AlignMode::kCode, 16);
-    as.bind(probe_thunk);
-    as.pop(ax::rsi);
+    as.bind(probe_thunk);  // rsi = ExitStubData*
     as.mov(ax::rcx, ax::qword_ptr(ax::rsi, int32_t(offsetof(ExitStubData, pc))));
     as.mov(ax::qword_ptr(ax::r15, kPcOff), ax::rcx);
     Label probe_miss = as.newLabel();
@@ -154,20 +148,24 @@ void X64Backend::build_trampoline() {
     exit_from_data(ax::rsi);
 
 
-    // Slow paths: the block's rsp is 16-aligned once the data address is popped.
+    // Slow paths, called from `call thunk; jmp back; data`: [rsp] = the jmp, the data 5 bytes
+    // on; the block's rsp (16-aligned, its frame above) is rsp + 8 here.
     auto slow_thunk = [&](const Label& at, uint64_t glue, const void* fn_slot) {
+        constexpr int32_t kSave = kSaveAreaOffset + 8;
         as.align(AlignMode::kCode, 16);
         as.bind(at);
-        as.pop(ax::rax);
-        for (uint8_t r : kAllocatableRegs) as.mov(ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r), ax::gpq(r));
+        for (uint8_t r : kAllocatableRegs) as.mov(ax::qword_ptr(ax::rsp, kSave + 8 * r), ax::gpq(r));
+        as.mov(ax::rsi, ax::qword_ptr(ax::rsp));
+        as.add(ax::rsi, 5);
         as.mov(ax::rdi, ax::r15);
-        as.mov(ax::rsi, ax::rax);
-        as.lea(ax::rdx, ax::ptr(ax::rsp, kSaveAreaOffset));
+        as.lea(ax::rdx, ax::ptr(ax::rsp, kSave));
         as.mov(ax::rcx, Imm(int64_t(reinterpret_cast<uintptr_t>(fn_slot))));
         as.mov(ax::rax, Imm(int64_t(glue)));
+        as.sub(ax::rsp, 8);
         as.call(ax::rax);
-        for (uint8_t r : kAllocatableRegs) as.mov(ax::gpq(r), ax::qword_ptr(ax::rsp, kSaveAreaOffset + 8 * r));
-        as.jmp(ax::rax);
+        as.add(ax::rsp, 8);
+        for (uint8_t r : kAllocatableRegs) as.mov(ax::gpq(r), ax::qword_ptr(ax::rsp, kSave + 8 * r));
+        as.ret();
     };
     slow_thunk(load_thunk, uint64_t(reinterpret_cast<uintptr_t>(&slow_load_glue)), &slow_load_);
     slow_thunk(store_thunk, uint64_t(reinterpret_cast<uintptr_t>(&slow_store_glue)), &slow_store_);
@@ -374,9 +372,9 @@ unsigned X64Backend::count_host_insns(const uint8_t* code, size_t bytes) {
     return unsigned(n);
 }
 
-size_t X64Backend::stub_data_size(uint64_t call_target) const {
-    if (call_target == thunks_.exit || call_target == thunks_.probe_exit) return sizeof(ExitStubData);
-    if (call_target == thunks_.slow_load || call_target == thunks_.slow_store) return sizeof(SlowStubData);
+size_t X64Backend::stub_data_size(uint64_t target) const {
+    if (target == thunks_.exit || target == thunks_.probe_exit) return sizeof(ExitStubData);
+    if (target == thunks_.slow_load || target == thunks_.slow_store) return sizeof(SlowStubData);
     return 0;
 }
 
@@ -390,18 +388,24 @@ std::string X64Backend::disassemble(const TranslatedBlock& tb) const {
     size_t left = tb.code_size;
     uint64_t addr = uint64_t(reinterpret_cast<uintptr_t>(code));
     std::string out;
+    size_t pending_data = 0;
     while (left > 0 && cs_disasm_iter(handle, &p, &left, &addr, insn)) {
         out += fmt::format("0x{:016x}:  {:<8}{}\n", insn->address, insn->mnemonic, insn->op_str);
-        // A cold stub's `call thunk` is followed by its data, not by instructions.
-        if (insn->size == 5 && insn->bytes[0] == 0xE8) {
+        // A cold stub's data follows its last instruction: the `jmp thunk` of an exit stub,
+        // the `jmp back` after a slow path's `call thunk`.
+        if (insn->size == 5 && (insn->bytes[0] == 0xE8 || insn->bytes[0] == 0xE9)) {
             int32_t rel;
             std::memcpy(&rel, insn->bytes + 1, 4);
-            const size_t n = std::min(stub_data_size(insn->address + 5 + uint64_t(int64_t(rel))), left);
-            if (n) {
-                out += fmt::format("0x{:016x}:  {:<8}{} bytes of stub data\n", addr, ".data", n);
-                p += n;
-                left -= n;
-                addr += n;
+            const size_t n = stub_data_size(insn->address + 5 + uint64_t(int64_t(rel)));
+            if (n && insn->bytes[0] == 0xE8) {
+                pending_data = n;  // after the jmp back
+            } else if (n || (pending_data && insn->bytes[0] == 0xE9)) {
+                const size_t skip = std::min(n ? n : pending_data, left);
+                out += fmt::format("0x{:016x}:  {:<8}{} bytes of stub data\n", addr, ".data", skip);
+                p += skip;
+                left -= skip;
+                addr += skip;
+                pending_data = 0;
             }
         }
     }

@@ -29,10 +29,11 @@ struct CompileScratch;
 using SlowLoadFn = uint64_t (*)(CpuCommon*, uint64_t va, uint64_t mem_flags, uint64_t pc);
 using SlowStoreFn = void (*)(CpuCommon*, uint64_t va, uint64_t value, uint64_t mem_flags, uint64_t pc);
 
-// Cold paths shared by every block (built with the trampoline, once per backend). A block
-// reaches them from a one-instruction stub, `call thunk`, followed by the stub's data; the
-// thunk pops the data's address. So a block's cold code is a few bytes per exit or memory
-// access instead of a register-saving call sequence each.
+// Cold paths shared by every block (built with the trampoline, once per backend). A block's
+// cold stub is a couple of instructions and its data: exits `lea rsi, [data]; jmp thunk` (the
+// thunk leaves through the trampoline), slow paths `call thunk; jmp back` (the thunk finds the
+// data after the jmp and returns). So a block's cold code is a few bytes per exit or memory
+// access instead of a register-saving call sequence each, and calls and returns stay paired.
 struct Thunks {
     uint64_t exit = 0;        // ExitStubData: cpu->pc = pc, leave with rax = tb, rdx = packed
     uint64_t probe_exit = 0;  // ExitStubData: as exit, after probing the lookup table for pc

@@ -32,11 +32,11 @@ TEST(StateForwardReport, UnchangedWhenNothingIsForwarded) {
 TEST(StateForwardReport, ReportsTheFirstForwardedGetState) {
     Block blk;
     Builder b(blk);
-    ValueId x = b.get_state(Type::I64, 8);           // v0
-    ValueId one = b.c64(1);                          // v1
-    b.set_state(16, b.add(x, one));                  // v2 add, v3 set
-    ValueId y = b.get_state(Type::I64, 24);          // v4: not known, stays
-    ValueId z = b.get_state(Type::I64, 16);          // v5: forwarded from v2
+    ValueId x = b.get_state(Type::I64, 8);                 // v0
+    ValueId one = b.c64(1);                                // v1
+    b.set_state(16, b.add(x, one));                        // v2 add, v3 set
+    ValueId y = b.get_state(Type::I64, 24);                // v4: not known, stays
+    ValueId z = b.get_state(Type::I64, 16);                // v5: forwarded from v2
     b.set_state(32, b.sub(z, b.get_state(Type::I64, 8)));  // v6 get (forwarded from v0), v7, v8
     b.set_state(40, y);
     b.exit_halt(HaltReason::kStop);

@@ -278,10 +278,10 @@ bool quick_check(const Block& b) {
         }
         bool ok;
         switch (i.op) {
-#define OPCODE(name, text, res, a0, a1, a2, flags)                                           \
-    case Opcode::name:                                                                       \
-        ok = check_op<Opcode::name, Kind::res, Kind::a0, Kind::a1, Kind::a2>(q, i, k);       \
-        after_terminal = ((flags) & kTerminal) != 0;                                         \
+#define OPCODE(name, text, res, a0, a1, a2, flags)                                     \
+    case Opcode::name:                                                                 \
+        ok = check_op<Opcode::name, Kind::res, Kind::a0, Kind::a1, Kind::a2>(q, i, k); \
+        after_terminal = ((flags)&kTerminal) != 0;                                     \
         break;
 #include "translator/ir/opcodes.inc"
 #undef OPCODE
