@@ -48,6 +48,7 @@ void decode(ir::Block& blk, Frontend& fe, uint32_t mode, const std::vector<uint8
     blk.guest_insns = 0;
     blk.guest_size = 0;
     blk.num_labels = 0;
+    blk.state_forwarded = false;
     ir::Builder b(blk);
     b.set_pc(kPc);
     BytesContext ctx(b, kPc, code);
@@ -75,6 +76,7 @@ void translate_loop(benchmark::State& state, Frontend& fe, uint32_t mode, const 
             blk.guest_insns = proto.guest_insns;
             blk.guest_size = proto.guest_size;
             blk.num_labels = proto.num_labels;
+            blk.state_forwarded = false;
         }
         if (!ir::verify(blk)) {
             state.SkipWithError("verifier rejected the block");

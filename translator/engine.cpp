@@ -122,6 +122,7 @@ Result<BlockEntry*> Engine::Impl::translate(CpuCommon* cpu, CpuSlot& slot, bool 
     blk.guest_insns = 0;
     blk.guest_size = 0;
     blk.num_labels = 0;
+    blk.state_forwarded = false;
     im.code_bytes.clear();
     ir::Builder builder(blk);
     builder.set_pc(cpu->pc);

@@ -87,6 +87,8 @@ void BlockCompiler::analyze() {
     // Guest-state forwarding inside a label-free region: a GetState of an offset whose current
     // value is already held by an IR value (an earlier GetState or SetState of the same type)
     // becomes an alias of that value. Helpers that write state and labels forget everything.
+    // Nothing to find when the state_forward pass has run (the optimiser is on).
+    const bool forward = !block_.state_forwarded;
     using Known = CompileScratch::Known;
     std::vector<Known>& known = scratch_.known;
     known.clear();
@@ -132,6 +134,7 @@ void BlockCompiler::analyze() {
                 if (in.imm >= block_.num_labels) fail("label id out of range");
                 break;
             case Opcode::GetState: {
+                if (!forward) break;
                 // Reading state changes nothing, so overlapping entries stay true.
                 if (const Known* k = find_exact(in.imm, in.type)) {
                     alias_[i] = canon(k->v);
@@ -141,6 +144,7 @@ void BlockCompiler::analyze() {
                 break;
             }
             case Opcode::SetState: {
+                if (!forward) break;
                 Type t = type_of(in.args[0]);
                 forget_overlap(in.imm, type_bytes(t));
                 known.push_back({in.imm, type_bytes(t), t, canon(in.args[0])});

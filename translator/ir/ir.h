@@ -137,6 +137,9 @@ struct Block {
     uint64_t guest_size = 0;  // bytes of guest code covered, starting at guest_pc
     uint32_t num_labels = 0;
     std::vector<Inst> insts;
+    // Set by the state_forward pass: no GetState reads a value an earlier GetState or SetState
+    // of the block already holds, so a backend need not look for one again.
+    bool state_forwarded = false;
 
     const Inst& at(ValueId v) const { return insts[v]; }
 };

@@ -111,6 +111,7 @@ size_t state_forward_first_change(Block& block) {
         }
         ++out;
     }
+    block.state_forwarded = true;
     if (first == n) return kUnchanged;
     insts.resize(out);
     return first;
