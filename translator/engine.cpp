@@ -43,9 +43,12 @@ public:
             if (!host) return false;
             if (!note_page(paddr_page)) return false;
             std::memcpy(dst, host + (va - page), chunk);
-            if (va == next_byte_va_) {
-                engine_.code_bytes.insert(engine_.code_bytes.end(), dst, dst + chunk);
-                next_byte_va_ += chunk;
+            // Record the bytes not recorded yet (fetches may overlap: x86 reads ahead).
+            if (va <= next_byte_va_ && next_byte_va_ < va + chunk) {
+                const uint8_t* from = dst + (next_byte_va_ - va);
+                const uint8_t* end = dst + chunk;
+                engine_.code_bytes.insert(engine_.code_bytes.end(), from, end);
+                next_byte_va_ = va + chunk;
             }
             va += chunk;
             dst += chunk;

@@ -45,6 +45,9 @@ class X64Backend final : public ExecBackend {
 public:
     X64Backend(size_t code_buffer_bytes, bool count_insns);
     ~X64Backend() override;
+    // Generated code holds the addresses of members (the slow-path function slots).
+    X64Backend(const X64Backend&) = delete;
+    X64Backend& operator=(const X64Backend&) = delete;
 
     const char* name() const override { return "x64"; }
     Status compile(const ir::Block& block, TranslatedBlock& tb) override;

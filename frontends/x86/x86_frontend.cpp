@@ -3,6 +3,7 @@
 // Exceptions are in x86_exceptions.cpp, paging in x86_mmu.cpp.
 #include "frontends/x86/x86_frontend.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <capstone/capstone.h>
@@ -87,16 +88,22 @@ void X86Frontend::translate(TranslateContext& ctx) {
         max_insns = 1;
     }
 
+    // Each instruction's bytes: what the rest of its page holds is fetched in one go (up to 16
+    // bytes), a byte beyond the page only when the decoder asks for it, so a fetch fault
+    // happens exactly where the instruction needs the missing byte.
+    uint8_t bytes[16];
+    unsigned fetched = 0, window = 0;
+    const ByteSource next = [&](uint8_t* out) {
+        if (fetched >= sizeof(bytes)) return false;
+        if (fetched >= window && !ctx.fetch(pc + fetched, &bytes[fetched], 1)) return false;
+        *out = bytes[fetched++];
+        return true;
+    };
     for (;;) {
         b.set_pc(pc);
-        uint8_t bytes[16];
-        unsigned fetched = 0;
-        ByteSource next = [&](uint8_t* out) {
-            if (fetched >= sizeof(bytes)) return false;
-            if (!ctx.fetch(pc + fetched, &bytes[fetched], 1)) return false;
-            *out = bytes[fetched++];
-            return true;
-        };
+        fetched = 0;
+        window = unsigned(std::min<uint64_t>(sizeof(bytes), kPageSize - (pc & ~kPageMask)));
+        if (!ctx.fetch(pc, bytes, window)) window = 0;
         X86Insn in;
         unsigned fault_off = 0;
         const DecodeStatus st = decode(in, pc, code_size, next, &fault_off);
