@@ -7,7 +7,7 @@ namespace corvid::x86test {
 namespace {
 
 class ExceptionsTest : public X86Test {
-protected:
+public:
     // Every vector gets a handler: mov r15d, vector; mov r14, rsp; hlt.
     void install_handlers() {
         for (unsigned v = 0; v < 256; ++v) {
@@ -178,6 +178,41 @@ TEST_P(ExceptionsTest, PageFaultOnNoExecuteFetch) {
     EXPECT_EQ(frame(0), 0x11u);  // present | instruction fetch
     EXPECT_EQ(frame(1), 0x404000u);
     EXPECT_EQ(m_->s().cr2, 0x404000u);
+}
+
+// The frontend reads an instruction's bytes ahead up to the end of its page only: an
+// instruction that ends at the page end runs, the fetch fault comes with the next one, and one
+// that crosses into a missing page faults at the page (CR2), reported at its own rip.
+// mov ebx, 7 (5 bytes) at 0x404ffb, ending at the page end, or at 0x404ffc, its last immediate
+// byte on the missing page 0x405000.
+void fetch_across_page(ExceptionsTest& t, Machine& m, bool crossing) {
+    m.enter_long_mode(kCode);
+    t.install_handlers();
+    t.split_2m_region();
+    m.bus.write64(kPml4 + 0x3000 + 5 * 8, 0);  // 0x405000 not present
+    m.load(crossing ? 0x404ffc : 0x404ffb, {0xbb, 0x07, 0x00, 0x00});
+    if (!crossing) m.load(0x404fff, {0x00});
+    ASSERT_EQ(m.run().kind, RunExit::Kind::kHalt);
+    EXPECT_EQ(t.vector(), 14u);
+    EXPECT_EQ(t.frame(0), 0x10u);  // not present, instruction fetch
+    EXPECT_EQ(m.s().cr2, 0x405000u);
+    if (crossing) {
+        EXPECT_EQ(t.frame(1), 0x404ffcu);  // the crossing instruction, not executed
+        EXPECT_NE(m.reg(3), 7u);
+    } else {
+        EXPECT_EQ(t.frame(1), 0x405000u);  // the next one
+        EXPECT_EQ(m.reg(3), 7u);
+    }
+}
+
+TEST_P(ExceptionsTest, FetchFaultAfterAnInstructionEndingAtThePageEnd) {
+    X86_LOAD("mov rax, 0x404ffb\n jmp rax\n", 64);
+    fetch_across_page(*this, *m_, false);
+}
+
+TEST_P(ExceptionsTest, FetchFaultOnAnInstructionCrossingIntoAMissingPage) {
+    X86_LOAD("mov rax, 0x404ffc\n jmp rax\n", 64);
+    fetch_across_page(*this, *m_, true);
 }
 
 TEST_P(ExceptionsTest, InvlpgMakesNewMappingVisible) {
