@@ -197,10 +197,9 @@ struct CompileScratch {
     std::vector<uint16_t> flag_tmp;
     std::vector<int32_t> flag_owner;
     std::vector<uint8_t> flag_candidate;
-    std::vector<uint32_t> flag_addcs, flag_branches, flag_sign_tests, flag_nots;
+    std::vector<uint32_t> flag_addcs, flag_branches, flag_sign_tests, flag_nots, flag_stores;
     std::vector<ValueId> flag_stack;
     std::vector<uint32_t> flag_prod;                       // producer of a kFlagReuse value
-    std::vector<uint8_t> flag_store_ok;                    // SetState reached with its flags live
     std::vector<std::pair<uint32_t, uint32_t>> prezero;    // (producer, state offset), sorted
     size_t prezero_next = 0;                               // first entry not emitted yet
     // One CodeHolder and Assembler for many compiles: each block is assembled from offset 0 of

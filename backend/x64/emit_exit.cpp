@@ -348,8 +348,11 @@ Status BlockCompiler::compile(CompileOutput& out) {
     emit_entry();
     out.entry_end = uint32_t(as_.offset());
     out.inst_offsets.resize(n + 1);
+    const uint8_t* skip = scratch_.skip.data();
+    const int32_t* deaths = scratch_.death_head.data();
     for (uint32_t i = 0; i < n && !error_; ++i) {
         out.inst_offsets[i] = uint32_t(as_.offset());
+        if (skip[i] && deaths[i] < 0) continue;  // no code, nothing to free (constants mostly)
         emit_inst(i);
         end_inst(i);
     }

@@ -272,10 +272,9 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses, bool any_cmp) {
     // 3. Simulate the emitted code's effect on the host flags; drop the candidates whose
     //    condition is not available from the flags at the branch, and repeat (rarely twice).
     std::vector<uint32_t>& prod = scratch_.flag_prod;
-    std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
     for (int round = 0; round < 8; ++round) {
         prod.assign(n, ~0u);
-        store_ok.assign(n, 0);
+        scratch_.flag_stores.clear();
         bool dropped = false;
         HostFlags f;
         for (uint32_t i = 0; i < n; ++i) {
@@ -351,7 +350,10 @@ void BlockCompiler::analyze_flags(std::vector<uint16_t>& uses, bool any_cmp) {
             }
             if (in.op == Opcode::SetState) {
                 const ValueId v = canon(in.args[0]);
-                store_ok[i] = f.valid && !is_const(v) && flag_use_[v] == kFlagReuse && prod[v] == f.producer;
+                // Reached with its flags live: a candidate for plan_flag_stores.
+                if (f.valid && !is_const(v) && flag_use_[v] == kFlagReuse && prod[v] == f.producer) {
+                    scratch_.flag_stores.push_back(i);
+                }
                 continue;
             }
             if (!flag_neutral(in.op)) f.valid = false;
@@ -385,11 +387,8 @@ void BlockCompiler::plan_flag_stores(const std::vector<uint16_t>& uses) {
         }
         return k;
     };
-    const size_t n = block_.insts.size();
     const std::vector<uint32_t>& prod = scratch_.flag_prod;
-    const std::vector<uint8_t>& store_ok = scratch_.flag_store_ok;
-    for (uint32_t s = 0; s < n; ++s) {
-        if (!store_ok[s]) continue;
+    for (uint32_t s : scratch_.flag_stores) {  // SetStates reached with their flags live, in order
         const ir::Inst& st = block_.insts[s];
         const ValueId v = canon(st.args[0]);
         if (type_of(st.args[0]) != Type::I32 || fused_[v]) continue;
