@@ -3,6 +3,7 @@
 // end up identical.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -117,7 +118,15 @@ Outcome run_once(const ir::Block& block, bool jit, bool optimize, uint64_t seed)
     return o;
 }
 
+// CORVID_JIT_DIFF_SCALE=K runs K times as many seeds (soak runs; the default is 1).
+uint64_t seed_scale() {
+    const char* s = std::getenv("CORVID_JIT_DIFF_SCALE");
+    const uint64_t k = s ? std::strtoull(s, nullptr, 10) : 1;
+    return k ? k : 1;
+}
+
 void run_seeds(uint64_t first, uint64_t count, bool optimize, const ir::RandomBlockOptions& base) {
+    count *= seed_scale();
     for (uint64_t seed = first; seed < first + count; ++seed) {
         ir::RandomBlockOptions o = base;
         o.state_offset = uint32_t(offsetof(DiffCpu, state));
