@@ -11,27 +11,12 @@
 #include "frontends/a64/a64_frontend.h"
 #include "frontends/x86/x86_cpu.h"
 #include "frontends/x86/x86_frontend.h"
+#include "translator/bytes_context.h"
 #include "translator/ir/opt/optimize.h"
 #include "translator/ir/verify.h"
 
 namespace corvid {
 namespace {
-
-class BytesContext final : public TranslateContext {
-public:
-    BytesContext(ir::Builder& b, uint64_t base, const std::vector<uint8_t>& code) : base_(base), code_(code) {
-        builder_ = &b;
-    }
-    bool fetch(uint64_t va, void* out, unsigned size) override {
-        if (va < base_ || va + size > base_ + code_.size()) return false;
-        std::memcpy(out, code_.data() + (va - base_), size);
-        return true;
-    }
-
-private:
-    uint64_t base_;
-    const std::vector<uint8_t>& code_;
-};
 
 // add x1, x2, #16; ldr x4, [x3, #8]; str w6, [x5, #24]; cmp x7, x8; b.ne .+0x40
 const std::vector<uint32_t> kA64Words = {0x91004041, 0xf9400464, 0xb90018a6, 0xeb0800ff, 0x54000201};

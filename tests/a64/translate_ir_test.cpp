@@ -10,36 +10,25 @@
 
 #include "frontends/a64/a64_frontend.h"
 #include "frontends/a64/decode_table.h"
+#include "translator/bytes_context.h"
 #include "translator/ir/opt/optimize.h"
 #include "translator/ir/verify.h"
 
 namespace corvid {
 namespace {
 
-class WordsContext final : public TranslateContext {
-public:
-    WordsContext(ir::Builder& b, uint64_t base, std::vector<uint32_t> words) : base_(base), words_(std::move(words)) {
-        builder_ = &b;
-    }
-    bool fetch(uint64_t va, void* out, unsigned size) override {
-        if (va < base_ || va + size > base_ + words_.size() * 4) return false;
-        std::memcpy(out, reinterpret_cast<const uint8_t*>(words_.data()) + (va - base_), size);
-        return true;
-    }
-
-private:
-    uint64_t base_;
-    std::vector<uint32_t> words_;
-};
-
 constexpr uint64_t kBase = 0x40000000;
+
+std::span<const uint8_t> bytes_of(const std::vector<uint32_t>& words) {
+    return {reinterpret_cast<const uint8_t*>(words.data()), words.size() * 4};
+}
 
 ir::Block translate(A64Frontend& fe, const std::vector<uint32_t>& words, uint32_t mode = a64_mode(1, true)) {
     ir::Block block;
     block.guest_pc = kBase;
     block.mode = mode;
     ir::Builder b(block);
-    WordsContext ctx(b, kBase, words);
+    BytesContext ctx(b, kBase, bytes_of(words));
     fe.translate(ctx);
     return block;
 }
@@ -145,7 +134,7 @@ TEST(A64TranslateIr, BlockStopsAtMaxInsnsAndAtThePageEnd) {
     tail.guest_pc = kBase + kPageSize - 8;
     tail.mode = a64_mode(1, true);
     ir::Builder b(tail);
-    WordsContext ctx(b, kBase, nops);
+    BytesContext ctx(b, kBase, bytes_of(nops));
     fe.translate(ctx);
     EXPECT_EQ(tail.guest_insns, 2u);
     EXPECT_EQ(tail.insts.back().imm, kBase + kPageSize);

@@ -9,27 +9,12 @@
 
 #include "frontends/x86/x86_frontend.h"
 #include "frontends/x86/x86_translator.h"
+#include "translator/bytes_context.h"
 #include "translator/ir/opt/optimize.h"
 #include "translator/ir/verify.h"
 
 namespace corvid::x86test {
 namespace {
-
-class BufferContext final : public TranslateContext {
-public:
-    BufferContext(ir::Builder& b, std::vector<uint8_t> code, uint64_t base) : code_(std::move(code)), base_(base) {
-        builder_ = &b;
-    }
-    bool fetch(uint64_t va, void* out, unsigned size) override {
-        if (va < base_ || va + size > base_ + code_.size()) return false;
-        std::memcpy(out, code_.data() + (va - base_), size);
-        return true;
-    }
-
-private:
-    std::vector<uint8_t> code_;
-    uint64_t base_;
-};
 
 struct Counts {
     unsigned cc_sets = 0, flag_helper_calls = 0, insts = 0;
@@ -41,7 +26,7 @@ Counts translate(const std::vector<uint8_t>& code, bool optimize) {
     blk.guest_pc = 0x1000;
     blk.mode = kX86ModeCode64 | kX86ModePe;
     ir::Builder b(blk);
-    BufferContext ctx(b, code, 0x1000);
+    BytesContext ctx(b, 0x1000, code);
     fe.translate(ctx);
     EXPECT_TRUE(ir::verify(blk).ok());
     if (optimize) ir::optimize(blk);

@@ -8,27 +8,12 @@
 #include <vector>
 
 #include "frontends/x86/x86_frontend.h"
+#include "translator/bytes_context.h"
 #include "translator/ir/opt/optimize.h"
 #include "translator/ir/verify.h"
 
 namespace corvid::x86test {
 namespace {
-
-class BytesContext final : public TranslateContext {
-public:
-    BytesContext(ir::Builder& b, const std::vector<uint8_t>& code, uint64_t base) : code_(code), base_(base) {
-        builder_ = &b;
-    }
-    bool fetch(uint64_t va, void* out, unsigned size) override {
-        if (va < base_ || va + size > base_ + code_.size()) return false;
-        std::memcpy(out, code_.data() + (va - base_), size);
-        return true;
-    }
-
-private:
-    const std::vector<uint8_t>& code_;
-    uint64_t base_;
-};
 
 TEST(X86TranslateFuzz, RandomBytesGiveValidIr) {
     static constexpr uint32_t kModes[] = {
@@ -53,7 +38,7 @@ TEST(X86TranslateFuzz, RandomBytesGiveValidIr) {
             blk.guest_pc = 0x1000;
             blk.mode = mode;
             ir::Builder b(blk);
-            BytesContext ctx(b, code, 0x1000);
+            BytesContext ctx(b, 0x1000, code);
             ctx.max_insns = 16;
             fe.translate(ctx);
             auto st = ir::verify(blk);
