@@ -56,20 +56,24 @@ void BlockCompiler::store_pc_imm(uint64_t pc) {
 
 namespace {
 
-// Encodes `body` (which emits a `jne` to a cold stub through emit_jne_field and returns that
-// field's offset) once into `t`.
+// `t`, encoded by `body` on first use. `body` returns the offset of the rel32 field to resolve
+// later (a `jne` to a cold stub, see emit_jne_field; an exit stub's `jmp`), or 0.
 template <typename Body>
-bool build_template(CodeTemplate& t, Body&& body) {
+const CodeTemplate& cached_template(CodeTemplate& t, Body&& body, const char** error) {
+    if (t.len) return t;
     CodeHolder code;
     code.init(Environment::host());
     ax::Assembler as(&code);
     const size_t field = body(as);
     const size_t len = as.offset();
-    if (len > sizeof(t.bytes) || (field && field + 4 > len)) return false;
+    if (len > sizeof(t.bytes) || (field && field + 4 > len)) {
+        if (!*error) *error = "code template does not fit";
+        return t;  // len 0: nothing copied, and the compile fails
+    }
     std::memcpy(t.bytes, as.bufferData(), len);
     t.jcc_field = uint8_t(field);
     t.len = uint8_t(len);
-    return true;
+    return t;
 }
 
 // `jne rel32` with a zero field (resolved later); returns the field's offset.
@@ -83,54 +87,40 @@ size_t emit_jne_field(ax::Assembler& as) {
 
 // Block entry: the exit-request check (chained jumps land here).
 const CodeTemplate& BlockCompiler::entry_template() {
-    CodeTemplate& t = scratch_.entry_check;
-    if (t.len) return t;
-    const bool ok = build_template(t, [&](ax::Assembler& as) {
+    return cached_template(scratch_.entry_check, [&](ax::Assembler& as) {
         as.cmp(ax::dword_ptr(ax::r15, int32_t(offsetof(CpuCommon, exit_request))), 0);
         return emit_jne_field(as);
-    });
-    if (!ok) fail("entry template does not fit");
-    return t;
+    }, &error_);
 }
 
 // Exit stubs: `lea rsi, [data]; jmp rel32` with the data right after the jmp.
 const CodeTemplate& BlockCompiler::exit_stub_template() {
-    CodeTemplate& t = scratch_.exit_stub;
-    if (t.len) return t;
-    const bool ok = build_template(t, [&](ax::Assembler& as) {
+    return cached_template(scratch_.exit_stub, [&](ax::Assembler& as) {
         Label data = as.newLabel();
         as.lea(ax::rsi, ax::ptr(data));
         static constexpr uint8_t kJmp[5] = {0xE9, 0, 0, 0, 0};
         as.embed(kJmp, sizeof(kJmp));
         as.bind(data);
         return as.offset() - 4;
-    });
-    if (!ok) fail("exit stub template does not fit");
-    return t;
+    }, &error_);
 }
 
 // Indirect exits: rcx = target pc, leaves the block on a lookup-table hit, else falls through.
 const CodeTemplate& BlockCompiler::table_probe_template() {
-    CodeTemplate& t = scratch_.table_probe;
-    if (t.len) return t;
-    const bool ok = build_template(t, [&](ax::Assembler& as) {
+    return cached_template(scratch_.table_probe, [&](ax::Assembler& as) {
         Label miss = as.newLabel();
         emit_table_probe(as, env_.jump_table, miss, ax::rax);
         as.bind(miss);
-        return size_t(0);  // no cold-stub jump
-    });
-    if (!ok) fail("lookup-table probe template does not fit");
-    return t;
+        return size_t(0);  // no field to resolve
+    }, &error_);
 }
 
 // Fast path shared by loads and stores: rax = TLB entry offset, rdx = host addend, or a jump to
 // the slow path on a miss. 8 instructions before the access itself.
 const CodeTemplate& BlockCompiler::tlb_template(unsigned reg, unsigned size, bool store) {
     const unsigned log2 = size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
-    CodeTemplate& t = scratch_.tlb_probe[reg & 15][log2][store ? 1 : 0];
-    if (t.len) return t;
     const int32_t tag = tlb_field(store ? offsetof(TlbEntry, write_tag) : offsetof(TlbEntry, read_tag));
-    const bool ok = build_template(t, [&](ax::Assembler& as) {
+    return cached_template(scratch_.tlb_probe[reg & 15][log2][store ? 1 : 0], [&](ax::Assembler& as) {
         const ax::Gp addr = ax::gpq(reg);
         as.mov(ax::rax, addr);
         as.shr(ax::rax, kPageBits - 5);  // entry index * sizeof(TlbEntry)
@@ -141,9 +131,7 @@ const CodeTemplate& BlockCompiler::tlb_template(unsigned reg, unsigned size, boo
         const size_t field = emit_jne_field(as);
         as.mov(ax::rdx, ax::qword_ptr(ax::r15, ax::rax, 0, tlb_field(offsetof(TlbEntry, addend))));
         return field;
-    });
-    if (!ok) fail("TLB probe template does not fit");
-    return t;
+    }, &error_);
 }
 static_assert(sizeof(TlbEntry) == 32, "the fast path scales the index by 32");
 
