@@ -156,7 +156,8 @@ struct ColdStub {
 
 // A fixed host-code sequence encoded once by asmjit and copied into blocks: the entry check
 // and the TLB probe of each (address register, size, load/store), which end in a `jne rel32`
-// to a cold stub (resolved when the stub is placed), and the lookup-table probe.
+// to a cold stub (resolved when the stub is placed), the lookup-table probe, the exit-stub
+// head and the guest-state accesses (their displacement replaced at each use).
 struct CodeTemplate {
     uint8_t len = 0;  // 0: not built yet
     uint8_t jcc_field = 0;
@@ -214,6 +215,9 @@ struct CompileScratch {
     CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
     CodeTemplate table_probe;          // emit_table_probe, falling through on a miss
     CodeTemplate exit_stub;            // lea rsi, [data]; jmp thunk (jcc_field: the jmp's rel32)
+    // Guest-state loads/stores [r15 + disp32] by [register][log2 width][store] (jcc_field: the
+    // displacement, replaced at each use).
+    CodeTemplate state_access[16][4][2];
 };
 
 // How an instruction relates to the host flags (see flag_fusion.cpp).
@@ -333,6 +337,8 @@ private:
     const CodeTemplate& entry_template();
     const CodeTemplate& table_probe_template();
     const CodeTemplate& exit_stub_template();
+    // mov/movzx between host register `reg` (`bytes` wide) and the guest state at `off`.
+    void emit_state_access(unsigned reg, unsigned bytes, bool store, int32_t off);
     void emit_slow_load(const ColdStub& c);
     void emit_slow_store(const ColdStub& c);
     void emit_exit_to_loop(ExitKind kind, unsigned slot, uint32_t cause);

@@ -485,15 +485,7 @@ void BlockCompiler::emit_addc(uint32_t i, const ir::Inst& in) {
 
 void BlockCompiler::emit_get_state(uint32_t i, const ir::Inst& in) {
     ax::Gp d = def_fresh(i);
-    const unsigned bytes = type_bytes(in.type);
-    ax::Mem m = ax::ptr(ax::r15, int32_t(in.imm), bytes);
-    if (bytes == 8) {
-        as_.mov(d, m);
-    } else if (bytes == 4) {
-        as_.mov(ax::gpd(d.id()), m);
-    } else {
-        as_.movzx(ax::gpd(d.id()), m);
-    }
+    emit_state_access(d.id(), type_bytes(in.type), false, int32_t(in.imm));
 }
 
 void BlockCompiler::emit_set_state(const ir::Inst& in) {
@@ -506,7 +498,11 @@ void BlockCompiler::emit_set_state(const ir::Inst& in) {
     const unsigned bytes = type_bytes(type_of(in.args[0]));
     Operand v = use_any(in.args[0], bytes);
     if (v.isMem()) v = gp_of(use_reg(in.args[0]).id(), bytes);  // no memory-to-memory mov
-    as_.emit(ax::Inst::kIdMov, ax::ptr(ax::r15, int32_t(in.imm), bytes), v);
+    if (v.isReg()) {
+        emit_state_access(v.id(), bytes, true, int32_t(in.imm));
+    } else {
+        as_.emit(ax::Inst::kIdMov, ax::ptr(ax::r15, int32_t(in.imm), bytes), v);
+    }
 }
 
 }  // namespace corvid::x64

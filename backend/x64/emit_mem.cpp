@@ -83,7 +83,42 @@ size_t emit_jne_field(ax::Assembler& as) {
     return as.offset() - 4;
 }
 
+// Where asmjit put the 4-byte `field` in what it has just encoded; past the end (which makes
+// cached_template refuse the template) when it is not there.
+size_t find_field(const ax::Assembler& as, uint32_t field) {
+    uint8_t want[4];
+    std::memcpy(want, &field, 4);
+    const uint8_t* p = as.bufferData();
+    const size_t len = as.offset();
+    for (size_t k = 1; k + 4 <= len; ++k) {
+        if (std::memcmp(p + k, want, 4) == 0) return k;
+    }
+    return len;
+}
+
+constexpr uint32_t kDispPlaceholder = 0x5a5a5a5a;  // never part of these encodings otherwise
+
 }  // namespace
+
+void BlockCompiler::emit_state_access(unsigned reg, unsigned bytes, bool store, int32_t off) {
+    const unsigned log2 = bytes == 8 ? 3 : bytes == 4 ? 2 : bytes == 2 ? 1 : 0;
+    const CodeTemplate& t =
+        cached_template(scratch_.state_access[reg & 15][log2][store ? 1 : 0], [&](ax::Assembler& as) {
+            const ax::Mem m = ax::ptr(ax::r15, int32_t(kDispPlaceholder), bytes);
+            if (store) {
+                as.emit(ax::Inst::kIdMov, m, gp_of(reg, bytes));
+            } else if (bytes >= 4) {
+                as.mov(gp_of(reg, bytes), m);  // a 32-bit load zero-extends
+            } else {
+                as.movzx(ax::gpd(reg), m);
+            }
+            return find_field(as, kDispPlaceholder);
+        }, &error_);
+    uint8_t code[sizeof(t.bytes)];
+    std::memcpy(code, t.bytes, t.len);
+    if (t.len) std::memcpy(code + t.jcc_field, &off, 4);
+    as_.embed(code, t.len);
+}
 
 // Block entry: the exit-request check (chained jumps land here).
 const CodeTemplate& BlockCompiler::entry_template() {
