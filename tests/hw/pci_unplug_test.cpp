@@ -14,6 +14,7 @@
 #include "hw/net/net_backend.h"
 #include "hw/pci/pci_devices.h"
 #include "tests/hw/pci_test_env.h"
+#include "tests/hw/pic_init.h"
 
 namespace corvid {
 namespace {
@@ -123,12 +124,7 @@ TEST(PciUnplug, AddressOutsideThePciHoleStillFaults) {
 TEST(PciUnplug, UnplugDropsTheInterruptLine) {
     X86 b("pc");
     ASSERT_TRUE(b.status.ok());
-    const uint8_t init[] = {0x11, 0x20, 0x04, 0x01};
-    const uint8_t init2[] = {0x11, 0x28, 0x02, 0x01};
-    for (int i = 0; i < 4; i++) {
-        b.out(i ? 0x21 : 0x20, init[i]);
-        b.out(i ? 0xa1 : 0xa0, init2[i]);
-    }
+    testing::init_pics([&](uint16_t port, uint8_t v) { b.out(port, v); });
     // IRQ 5 on the master, level triggered, so that INTR follows the line directly.
     b.out(0x21, static_cast<uint8_t>(~(1u << 5)));
     b.out(0xa1, 0xff);

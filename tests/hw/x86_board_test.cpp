@@ -22,6 +22,7 @@
 #include "hw/pci/pci_devices.h"
 #include "elf_builder.h"
 #include "log_capture.h"
+#include "tests/hw/pic_init.h"
 #include "tests/support/subprocess.h"
 
 namespace corvid {
@@ -499,12 +500,7 @@ TEST(X86Board, ResetPorts) {
 TEST(X86Board, SerialInterruptReachesThePic) {
     Board b("pc");
     ASSERT_TRUE(b.status.ok());
-    const uint8_t init[] = {0x11, 0x20, 0x04, 0x01};
-    const uint8_t init2[] = {0x11, 0x28, 0x02, 0x01};
-    for (int i = 0; i < 4; i++) {
-        b.out(i ? 0x21 : 0x20, init[i]);
-        b.out(i ? 0xa1 : 0xa0, init2[i]);
-    }
+    testing::init_pics([&](uint16_t port, uint8_t v) { b.out(port, v); });
     b.out(0x21, static_cast<uint8_t>(~(1u << 4)));
     b.out(0xa1, 0xff);
     X86InterruptSource* pic = b.m->x86_interrupts();

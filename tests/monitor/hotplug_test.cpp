@@ -15,34 +15,10 @@ namespace {
 const std::string kA64 = "corvid-system-aarch64";
 const std::string kX86 = "corvid-system-x86_64";
 
-// A child with a QMP socket (server) and, optionally, a qtest connection (we listen).
-struct Emu {
-    std::string dir = temp_dir();
-    std::unique_ptr<Listener> listener;
-    std::unique_ptr<Child> child;
-    std::unique_ptr<QmpClient> qmp;
-    LineSocket qtest;
-    bool negotiated = false;
-
-    Emu(const std::string& bin, std::vector<std::string> args, bool with_qtest = false) {
-        if (with_qtest) {
-            listener = std::make_unique<Listener>(dir + "/qtest.sock");
-            args.insert(args.end(), {"-qtest", "unix:" + dir + "/qtest.sock"});
-        }
-        args.insert(args.end(), {"-qmp", "unix:" + dir + "/qmp.sock,server=on,wait=off", "-display", "none"});
-        child = std::make_unique<Child>(argv_of(bin, args), dir);
-        if (with_qtest) qtest = listener->accept();
-        qmp = std::make_unique<QmpClient>(LineSocket::connect_unix(dir + "/qmp.sock"));
-        negotiated = qmp->negotiate();
-    }
-    Json cmd(const std::string& text) { return qmp->cmd(text); }
+// The shared QMP/qtest fixture plus the device_del and qom-list shorthands used here.
+struct Emu : QmpVm {
+    using QmpVm::QmpVm;
     Json del(const std::string& id) { return cmd(fmt::format(R"({{"execute": "device_del", "arguments": {{"id": "{}"}}}})", id)); }
-    std::string qt(const std::string& line) {
-        qtest.send(line + "\n");
-        std::string reply;
-        if (!qtest.read_line(&reply)) return "<timeout>";
-        return reply;
-    }
     std::set<std::string> peripherals() {
         std::set<std::string> ids;
         Json r = cmd(R"({"execute": "qom-list", "arguments": {"path": "/machine/peripheral"}})")["return"];

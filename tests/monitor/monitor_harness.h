@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -318,5 +319,39 @@ inline std::vector<std::string> argv_of(const std::string& bin, std::vector<std:
     for (auto& a : args) v.push_back(std::move(a));
     return v;
 }
+
+// An emulator child with a QMP server socket (negotiated) and, with `with_qtest`, the qtest
+// connection it makes to us at start-up (`-qtest unix:PATH`).
+struct QmpVm {
+    std::string dir = temp_dir();
+    std::unique_ptr<Listener> qtest_listener;
+    std::unique_ptr<Child> child;
+    std::unique_ptr<QmpClient> qmp;
+    LineSocket qtest;
+    bool negotiated = false;
+    std::vector<std::string> irqs;  // asynchronous qtest "IRQ ..." lines seen so far
+
+    QmpVm(const std::string& bin, std::vector<std::string> args, bool with_qtest = false) {
+        if (with_qtest) {
+            qtest_listener = std::make_unique<Listener>(dir + "/qtest.sock");
+            args.insert(args.end(), {"-qtest", "unix:" + dir + "/qtest.sock"});
+        }
+        args.insert(args.end(), {"-qmp", "unix:" + dir + "/qmp.sock,server=on,wait=off", "-display", "none"});
+        child = std::make_unique<Child>(argv_of(bin, args), dir);
+        if (with_qtest) qtest = qtest_listener->accept();
+        qmp = std::make_unique<QmpClient>(LineSocket::connect_unix(dir + "/qmp.sock"));
+        negotiated = qmp->negotiate();
+    }
+    Json cmd(const std::string& text) { return qmp->cmd(text); }
+    // A qtest command's reply; asynchronous IRQ lines before it are collected, as libqtest does.
+    std::string qt(const std::string& line) {
+        qtest.send(line + "\n");
+        for (std::string reply; qtest.read_line(&reply);) {
+            if (reply.rfind("IRQ ", 0) != 0) return reply;
+            irqs.push_back(reply);
+        }
+        return "<timeout>";
+    }
+};
 
 }  // namespace corvid::testing

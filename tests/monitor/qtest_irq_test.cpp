@@ -208,29 +208,8 @@ TEST(QtestIrq, MicrovmSerialIrqAndBoardsWithoutAPic) {
 
 // ---- end to end: the emulator connects to our qtest socket ----
 
-struct IrqQtestVm {
-    std::string dir = temp_dir();
-    std::unique_ptr<Listener> listener;
-    std::unique_ptr<Child> child;
-    LineSocket qtest;
-    std::vector<std::string> irqs;  // "IRQ ..." lines seen so far
-
-    explicit IrqQtestVm(std::vector<std::string> args) {
-        listener = std::make_unique<Listener>(dir + "/qtest.sock");
-        args.insert(args.end(), {"-qtest", "unix:" + dir + "/qtest.sock"});
-        child = std::make_unique<Child>(argv_of(kX86, args), dir);
-        qtest = listener->accept();
-    }
-    // Sends a command; asynchronous IRQ lines before the reply are collected, as libqtest does.
-    std::string cmd(const std::string& line) {
-        qtest.send(line + "\n");
-        for (;;) {
-            std::string reply;
-            if (!qtest.read_line(&reply)) return "<timeout>";
-            if (reply.rfind("IRQ ", 0) != 0) return reply;
-            irqs.push_back(reply);
-        }
-    }
+struct IrqQtestVm : QmpVm {
+    explicit IrqQtestVm(std::vector<std::string> args) : QmpVm(kX86, std::move(args), true) {}
     std::string take_irqs() {
         std::string all;
         for (const auto& e : irqs) all += e + ";";
@@ -242,35 +221,35 @@ struct IrqQtestVm {
 TEST(QtestIrq, EndToEndSerialPitAndRtcOnPc) {
     IrqQtestVm vm({"-machine", "pc"});
     ASSERT_TRUE(vm.qtest.ok()) << vm.child->err();
-    EXPECT_EQ(vm.cmd("irq_intercept_in ioapic"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x3fc 0x08"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x3f9 0x02"), "OK");
+    EXPECT_EQ(vm.qt("irq_intercept_in ioapic"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x3fc 0x08"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x3f9 0x02"), "OK");
     EXPECT_EQ(vm.take_irqs(), "IRQ raise 4;");
-    EXPECT_EQ(vm.cmd("inb 0x3fa"), "OK 0x0002");
+    EXPECT_EQ(vm.qt("inb 0x3fa"), "OK 0x0002");
     EXPECT_EQ(vm.take_irqs(), "IRQ lower 4;");
 
-    EXPECT_EQ(vm.cmd("outb 0x43 0x34"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x40 0xa9"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x40 0x04"), "OK");
-    EXPECT_EQ(vm.cmd("clock_step 2500000").substr(0, 3), "OK ");  // 2.5 periods
+    EXPECT_EQ(vm.qt("outb 0x43 0x34"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x40 0xa9"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x40 0x04"), "OK");
+    EXPECT_EQ(vm.qt("clock_step 2500000").substr(0, 3), "OK ");  // 2.5 periods
     EXPECT_EQ(vm.take_irqs(), "IRQ raise 0;IRQ lower 0;IRQ raise 0;IRQ lower 0;");
-    EXPECT_EQ(vm.cmd("outb 0x43 0x30"), "OK");  // mode 0, no count: IRQ0 stays low
+    EXPECT_EQ(vm.qt("outb 0x43 0x30"), "OK");  // mode 0, no count: IRQ0 stays low
     EXPECT_EQ(vm.take_irqs(), "");
 
-    EXPECT_EQ(vm.cmd("outb 0x70 0x0b"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x71 0x42"), "OK");
-    EXPECT_EQ(vm.cmd("clock_step 1000000").substr(0, 3), "OK ");
+    EXPECT_EQ(vm.qt("outb 0x70 0x0b"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x71 0x42"), "OK");
+    EXPECT_EQ(vm.qt("clock_step 1000000").substr(0, 3), "OK ");
     EXPECT_EQ(vm.take_irqs(), "IRQ raise 8;");
-    EXPECT_EQ(vm.cmd("outb 0x70 0x0c"), "OK");
-    EXPECT_EQ(vm.cmd("inb 0x71"), "OK 0x00c0");
+    EXPECT_EQ(vm.qt("outb 0x70 0x0c"), "OK");
+    EXPECT_EQ(vm.qt("inb 0x71"), "OK 0x00c0");
     EXPECT_EQ(vm.take_irqs(), "IRQ lower 8;");
 }
 
 TEST(QtestIrq, EndToEndQ35ByQomPath) {
     IrqQtestVm vm({"-machine", "q35"});
     ASSERT_TRUE(vm.qtest.ok()) << vm.child->err();
-    EXPECT_EQ(vm.cmd("irq_intercept_in /machine/unattached/device[0]"), "OK");
-    EXPECT_EQ(vm.cmd("outb 0x3f9 0x02"), "OK");
+    EXPECT_EQ(vm.qt("irq_intercept_in /machine/unattached/device[0]"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x3f9 0x02"), "OK");
     EXPECT_EQ(vm.take_irqs(), "IRQ raise 4;");
     // The clock is manual under qtest: nothing else arrives by itself.
     EXPECT_EQ(vm.qtest.read_available(200ms), "");

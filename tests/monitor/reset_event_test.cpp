@@ -15,34 +15,9 @@ namespace {
 
 const std::string kX86 = "corvid-system-x86_64";
 
-// The emulator with a QMP server socket and, optionally, a qtest connection to us.
-struct EventVm {
-    std::string dir = temp_dir();
-    std::unique_ptr<Listener> qtest_listener;
-    std::unique_ptr<Child> child;
-    std::unique_ptr<QmpClient> qmp;
-    LineSocket qtest;
-    bool negotiated = false;
-
-    EventVm(std::vector<std::string> args, bool with_qtest) {
-        if (with_qtest) {
-            qtest_listener = std::make_unique<Listener>(dir + "/qtest.sock");
-            args.insert(args.end(), {"-qtest", "unix:" + dir + "/qtest.sock"});
-        }
-        args.insert(args.end(), {"-qmp", "unix:" + dir + "/qmp.sock,server=on,wait=off", "-display", "none"});
-        child = std::make_unique<Child>(argv_of(kX86, args), dir);
-        qmp = std::make_unique<QmpClient>(LineSocket::connect_unix(dir + "/qmp.sock"));
-        negotiated = qmp->negotiate();
-        if (with_qtest) qtest = qtest_listener->accept();
-    }
-    std::string qtest_cmd(const std::string& line) {
-        qtest.send(line + "\n");
-        std::string reply;
-        while (qtest.read_line(&reply)) {
-            if (reply.rfind("IRQ ", 0) != 0) return reply;
-        }
-        return "<timeout>";
-    }
+// The emulator on x86 with a QMP server socket and, optionally, a qtest connection to us.
+struct EventVm : QmpVm {
+    EventVm(std::vector<std::string> args, bool with_qtest) : QmpVm(kX86, std::move(args), with_qtest) {}
 };
 
 void expect_reset(const Json& e, bool guest, const std::string& reason) {
@@ -58,12 +33,12 @@ TEST(ResetEvent, GuestResetPortsUnderQtest) {
     ASSERT_TRUE(vm.negotiated) << vm.child->err();
     ASSERT_TRUE(vm.qtest.ok()) << vm.child->err();
     // PIIX reset control register: SRST + RST_CPU.
-    EXPECT_EQ(vm.qtest_cmd("outb 0xcf9 0x6"), "OK");
+    EXPECT_EQ(vm.qt("outb 0xcf9 0x6"), "OK");
     expect_reset(vm.qmp->event("RESET"), true, "guest-reset");
     // Port 0x92 fast reset (bit 0 rising) and the keyboard controller's pulse.
-    EXPECT_EQ(vm.qtest_cmd("outb 0x92 0x1"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x92 0x1"), "OK");
     expect_reset(vm.qmp->event("RESET"), true, "guest-reset");
-    EXPECT_EQ(vm.qtest_cmd("outb 0x64 0xfe"), "OK");
+    EXPECT_EQ(vm.qt("outb 0x64 0xfe"), "OK");
     expect_reset(vm.qmp->event("RESET"), true, "guest-reset");
     // A host reset says so; the machine keeps running.
     EXPECT_TRUE(vm.qmp->cmd(R"({"execute": "system_reset"})").contains("return"));
