@@ -7,13 +7,12 @@ the echo. The console output must equal expected-virt.txt (the same file for bot
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from net_peer import PEER_MAC, Peer, read_pcap  # noqa: E402
+from net_peer import PEER_MAC, Peer, find_qemu, read_pcap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_MAC = "52:54:00:12:34:56"
@@ -67,13 +66,9 @@ def main():
     a = ap.parse_args()
     expected_path = os.path.join(HERE, "expected-virt.txt")
     if a.runner == "qemu":
-        binary = shutil.which("qemu-system-aarch64")
+        binary, status = find_qemu("qemu-system-aarch64")
         if not binary:
-            if os.environ.get("CORVID_ALLOW_NO_QEMU") != "1":
-                print("FAIL: qemu-system-aarch64 is not installed (set CORVID_ALLOW_NO_QEMU=1 to skip)")
-                return 1
-            print("*** SKIP: qemu-system-aarch64 not installed (CORVID_ALLOW_NO_QEMU=1) ***")
-            return 77
+            return status
         extra = []
     else:
         if not a.corvid:

@@ -1,6 +1,9 @@
 """What the driver-guest run scripts (guests/x86drivers, guests/a64drivers) share: the socket
-netdev peer that echoes every frame back, and a dependency-free pcap reader."""
+netdev peer that echoes every frame back, a dependency-free pcap reader, and finding the
+reference QEMU."""
 
+import os
+import shutil
 import socket
 import struct
 import threading
@@ -90,3 +93,16 @@ def read_pcap(path):
     if at != len(data):
         raise ValueError(f"{path}: {len(data) - at} trailing bytes")
     return frames
+
+
+def find_qemu(name):
+    """(path, None) for the reference emulator `name`, else (None, exit status): a failure,
+    or a loud skip (77) when CORVID_ALLOW_NO_QEMU=1."""
+    binary = shutil.which(name)
+    if binary:
+        return binary, None
+    if os.environ.get("CORVID_ALLOW_NO_QEMU") != "1":
+        print(f"FAIL: {name} is not installed (set CORVID_ALLOW_NO_QEMU=1 to skip)")
+        return None, 1
+    print(f"*** SKIP: {name} not installed (CORVID_ALLOW_NO_QEMU=1) ***")
+    return None, 77

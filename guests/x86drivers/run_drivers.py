@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from net_peer import PEER_MAC, Peer, read_pcap, reply_to  # noqa: E402
+from net_peer import PEER_MAC, Peer, find_qemu, read_pcap, reply_to  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NICS = {
@@ -218,13 +218,9 @@ def main():
     ap.add_argument("--regen", action="store_true")
     a = ap.parse_args()
     if a.runner == "qemu":
-        binary = shutil.which("qemu-system-x86_64")
+        binary, status = find_qemu("qemu-system-x86_64")
         if not binary:
-            if os.environ.get("CORVID_ALLOW_NO_QEMU") != "1":
-                print("FAIL: qemu-system-x86_64 is not installed (set CORVID_ALLOW_NO_QEMU=1 to skip)")
-                return 1
-            print("*** SKIP: qemu-system-x86_64 not installed (CORVID_ALLOW_NO_QEMU=1) ***")
-            return 77
+            return status
         extra = []
     else:
         if a.runner == "kvm":

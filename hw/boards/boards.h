@@ -13,4 +13,9 @@ void register_machine_types(TypeRegistry& registry, Arch arch);
 void register_x86_machines(TypeRegistry& registry);
 void register_aarch64_machines(TypeRegistry& registry);
 
+// A device type that only a board creates (declared secure, listed by -device help and the
+// security report, refused by -device with "NAME is an onboard device of BOARD").
+void register_onboard_type(TypeRegistry& registry, const char* name, const char* parent, const char* description,
+                           const char* board);
+
 }  // namespace corvid

@@ -300,28 +300,9 @@ void register_aarch64_machines(TypeRegistry& r) {
     };
     (void)r.add(std::move(none));
 
-    TypeInfo pl011;
-    pl011.name = "pl011";
-    pl011.parent = kTypeDevice;
-    pl011.description = "ARM PrimeCell PL011 UART";
-    pl011.security = Security::kSecure;
-    pl011.user_creatable = false;
-    pl011.factory = [](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
-        return make_error("pl011 is an onboard device of the virt board");
-    };
-    (void)r.add(std::move(pl011));
-
-    TypeInfo gic;
-    gic.name = "arm_gic";
-    gic.parent = kTypeDevice;
-    gic.description = "ARM GICv2 interrupt controller";
+    register_onboard_type(r, "pl011", kTypeDevice, "ARM PrimeCell PL011 UART", "the virt board");
     // Guest register indices are validated against the modelled interrupt count; no DMA.
-    gic.security = Security::kSecure;
-    gic.user_creatable = false;
-    gic.factory = [](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
-        return make_error("arm_gic is an onboard device of the virt board");
-    };
-    (void)r.add(std::move(gic));
+    register_onboard_type(r, "arm_gic", kTypeDevice, "ARM GICv2 interrupt controller", "the virt board");
 }
 
 }  // namespace corvid

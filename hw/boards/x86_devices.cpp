@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/boards/boards.h"
 #include "hw/misc/pc_misc.h"
 
 namespace corvid {
@@ -34,19 +35,6 @@ Result<uint64_t> parse_uint_property(const std::string& key, const std::string& 
 }
 
 class OnboardDevice : public Object {};
-
-void add_onboard(TypeRegistry& r, const char* name, const char* parent, const char* desc) {
-    TypeInfo t;
-    t.name = name;
-    t.parent = parent;
-    t.description = desc;
-    t.security = Security::kSecure;
-    t.user_creatable = false;
-    t.factory = [name = std::string(name)](const TypeInfo&, const OptionList&) -> Result<std::unique_ptr<Object>> {
-        return make_error(fmt::format("{} is an onboard device of the x86 boards", name));
-    };
-    (void)r.add(std::move(t));
-}
 
 }  // namespace
 
@@ -89,18 +77,18 @@ void register_x86_device_types(TypeRegistry& r) {
         pci.abstract = true;
         (void)r.add(std::move(pci));
     }
-    add_onboard(r, kTypeIsaSerial, kTypeIsaDevice, "16550A UART (COM1)");
-    add_onboard(r, kTypeI8259, kTypeIsaDevice, "i8259 interrupt controller pair");
-    add_onboard(r, kTypePit, kTypeIsaDevice, "i8254 programmable interval timer");
-    add_onboard(r, kTypeRtc, kTypeIsaDevice, "MC146818 RTC and CMOS RAM");
-    add_onboard(r, kTypePort92, kTypeIsaDevice, "system control port A (fast reset, A20)");
-    add_onboard(r, kTypeI8042, kTypeIsaDevice, "keyboard controller (reset line only)");
-    add_onboard(r, kTypeI440fxHost, kTypeDevice, "i440FX PCI host (config ports 0xcf8/0xcfc)");
-    add_onboard(r, kTypeI440fx, kTypePciDevice, "i440FX host bridge");
-    add_onboard(r, kTypePiix3, kTypePciDevice, "PIIX3 PCI-to-ISA bridge");
-    add_onboard(r, kTypeQ35Host, kTypeDevice, "Q35 PCIe host (config ports 0xcf8/0xcfc, ECAM)");
-    add_onboard(r, kTypeMch, kTypePciDevice, "Q35 memory controller hub (host bridge)");
-    add_onboard(r, kTypeIch9Lpc, kTypePciDevice, "ICH9 LPC bridge");
+    register_onboard_type(r, kTypeIsaSerial, kTypeIsaDevice, "16550A UART (COM1)", "the x86 boards");
+    register_onboard_type(r, kTypeI8259, kTypeIsaDevice, "i8259 interrupt controller pair", "the x86 boards");
+    register_onboard_type(r, kTypePit, kTypeIsaDevice, "i8254 programmable interval timer", "the x86 boards");
+    register_onboard_type(r, kTypeRtc, kTypeIsaDevice, "MC146818 RTC and CMOS RAM", "the x86 boards");
+    register_onboard_type(r, kTypePort92, kTypeIsaDevice, "system control port A (fast reset, A20)", "the x86 boards");
+    register_onboard_type(r, kTypeI8042, kTypeIsaDevice, "keyboard controller (reset line only)", "the x86 boards");
+    register_onboard_type(r, kTypeI440fxHost, kTypeDevice, "i440FX PCI host (config ports 0xcf8/0xcfc)", "the x86 boards");
+    register_onboard_type(r, kTypeI440fx, kTypePciDevice, "i440FX host bridge", "the x86 boards");
+    register_onboard_type(r, kTypePiix3, kTypePciDevice, "PIIX3 PCI-to-ISA bridge", "the x86 boards");
+    register_onboard_type(r, kTypeQ35Host, kTypeDevice, "Q35 PCIe host (config ports 0xcf8/0xcfc, ECAM)", "the x86 boards");
+    register_onboard_type(r, kTypeMch, kTypePciDevice, "Q35 memory controller hub (host bridge)", "the x86 boards");
+    register_onboard_type(r, kTypeIch9Lpc, kTypePciDevice, "ICH9 LPC bridge", "the x86 boards");
 
     TypeInfo dbg;
     dbg.name = kTypeIsaDebugExit;
