@@ -159,8 +159,8 @@ struct ColdStub {
 // to a cold stub (resolved when the stub is placed), the lookup-table probe, the exit-stub
 // head and the guest-state accesses (their displacement replaced at each use).
 struct CodeTemplate {
-    uint8_t len = 0;  // 0: not built yet
-    uint8_t jcc_field = 0;
+    uint8_t len = 0;    // 0: not built yet
+    uint8_t field = 0;  // offset of the 4-byte field filled in at each use (0: none)
     uint8_t bytes[62];
 };
 
@@ -214,8 +214,8 @@ struct CompileScratch {
     CodeTemplate entry_check;
     CodeTemplate tlb_probe[16][4][2];  // [address register][log2 size][store]
     CodeTemplate table_probe;          // emit_table_probe, falling through on a miss
-    CodeTemplate exit_stub;            // lea rsi, [data]; jmp thunk (jcc_field: the jmp's rel32)
-    // Guest-state loads/stores [r15 + disp32] by [register][log2 width][store] (jcc_field: the
+    CodeTemplate exit_stub;            // lea rsi, [data]; jmp thunk (field: the jmp's rel32)
+    // Guest-state loads/stores [r15 + disp32] by [register][log2 width][store] (field: the
     // displacement, replaced at each use).
     CodeTemplate state_access[16][4][2];
 };

@@ -62,7 +62,7 @@ void BlockCompiler::emit_exit_stub(uint64_t thunk, uint64_t pc, uint64_t packed)
     uint8_t bytes[sizeof(t.bytes) + sizeof(ExitStubData)];
     std::memcpy(bytes, t.bytes, t.len);
     std::memcpy(bytes + t.len, &d, sizeof(d));
-    out_->abs_jumps.push_back({uint32_t(as_.offset()) + t.jcc_field, thunk});
+    out_->abs_jumps.push_back({uint32_t(as_.offset()) + t.field, thunk});
     as_.embed(bytes, t.len + sizeof(d));
 }
 

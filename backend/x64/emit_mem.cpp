@@ -71,7 +71,7 @@ const CodeTemplate& cached_template(CodeTemplate& t, Body&& body, const char** e
         return t;  // len 0: nothing copied, and the compile fails
     }
     std::memcpy(t.bytes, as.bufferData(), len);
-    t.jcc_field = uint8_t(field);
+    t.field = uint8_t(field);
     t.len = uint8_t(len);
     return t;
 }
@@ -116,7 +116,7 @@ void BlockCompiler::emit_state_access(unsigned reg, unsigned bytes, bool store, 
         }, &error_);
     uint8_t code[sizeof(t.bytes)];
     std::memcpy(code, t.bytes, t.len);
-    if (t.len) std::memcpy(code + t.jcc_field, &off, 4);
+    if (t.len) std::memcpy(code + t.field, &off, 4);
     as_.embed(code, t.len);
 }
 
@@ -171,7 +171,7 @@ const CodeTemplate& BlockCompiler::tlb_template(unsigned reg, unsigned size, boo
 static_assert(sizeof(TlbEntry) == 32, "the fast path scales the index by 32");
 
 void BlockCompiler::embed_template(const CodeTemplate& t, ColdStub& c) {
-    c.jcc_field = int32_t(as_.offset() + t.jcc_field);
+    c.jcc_field = int32_t(as_.offset() + t.field);
     as_.embed(t.bytes, t.len);
 }
 
