@@ -25,8 +25,10 @@ TEST(StateForwardReport, UnchangedWhenNothingIsForwarded) {
     b.set_state(16, b.add(x, b.get_state(Type::I64, 24)));
     b.exit_halt(HaltReason::kStop);
     const std::string before = to_string(blk);
+    EXPECT_FALSE(blk.state_forwarded);
     EXPECT_EQ(state_forward_first_change(blk), kUnchanged);
     EXPECT_EQ(to_string(blk), before);
+    EXPECT_TRUE(blk.state_forwarded);  // the backend relies on it to skip its own forwarding
 }
 
 TEST(StateForwardReport, ReportsTheFirstForwardedGetState) {
